@@ -1,0 +1,96 @@
+"""Transactional outbox: the event is written in the same transaction as the state change.
+
+A service never publishes to NATS from a request handler. It calls ``add_to_outbox`` inside its
+unit of work; ``OutboxRelay`` (see ``relay.py``) later publishes the rows with
+``Nats-Msg-Id = event id``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Uuid,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from nastavnik.common.contracts.envelope import Envelope, TenantKeys
+from nastavnik.common.contracts.events import EventSpec
+
+OUTBOX_CHANNEL = "nastavnik_outbox"
+
+messaging_metadata = MetaData()
+
+outbox = Table(
+    "outbox",
+    messaging_metadata,
+    Column("position", BigInteger, Identity(always=True), primary_key=True),
+    Column("event_id", Uuid, nullable=False, unique=True),
+    Column("subject", String, nullable=False),
+    Column("event_type", String, nullable=False),
+    Column("aggregate", String, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("published_at", DateTime(timezone=True)),
+    Index("ix_outbox_unpublished", "position", postgresql_where=text("published_at IS NULL")),
+)
+
+
+def build_event(
+    spec: EventSpec[Any],
+    data: BaseModel,
+    *,
+    source: str,
+    aggregate_id: uuid.UUID | str,
+    sequence: int,
+    tenant: TenantKeys,
+) -> Envelope:
+    if not isinstance(data, spec.data_model):
+        raise TypeError(f"{spec.type} expects {spec.data_model.__name__}, got {type(data)}")
+    return Envelope(
+        source=f"/nastavnik/{source}",
+        type=spec.type,
+        subject=str(aggregate_id),
+        sequence=sequence,
+        region=tenant.region,
+        municipality=tenant.municipality,
+        school=tenant.school,
+        data=data.model_dump(mode="json"),
+    )
+
+
+def _row(envelope: Envelope) -> dict[str, Any]:
+    from nastavnik.common.contracts.events import EVENTS_BY_TYPE
+
+    spec = EVENTS_BY_TYPE[envelope.type]
+    return {
+        "event_id": envelope.id,
+        "subject": spec.subject,
+        "event_type": envelope.type,
+        "aggregate": envelope.subject,
+        "payload": envelope.model_dump_json().encode(),
+    }
+
+
+async def add_to_outbox(
+    session: AsyncSession | AsyncConnection, envelopes: Iterable[Envelope]
+) -> None:
+    """Stage events in the caller's transaction; they are published only if it commits."""
+    rows: Sequence[dict[str, Any]] = [_row(envelope) for envelope in envelopes]
+    if rows:
+        await session.execute(insert(outbox), rows)

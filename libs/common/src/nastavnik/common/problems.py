@@ -1,0 +1,164 @@
+"""RFC 9457 problem details: every error answer names what went wrong, per field.
+
+``detail`` and ``errors[].message`` are in Russian (they reach school operators); ``type`` and
+``errors[].field`` are stable for programs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://nastavnik.example/problems/"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    code: str
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise from anywhere in a request to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str | None = None,
+        errors: list[FieldError] | None = None,
+    ) -> None:
+        super().__init__(detail or title)
+        self.problem = Problem(
+            type=TYPE_BASE + code, title=title, status=status, detail=detail, errors=errors
+        )
+
+
+def not_found(what: str) -> ProblemError:
+    return ProblemError(404, "not-found", "Не найдено", f"{what}: запись не найдена")
+
+
+def forbidden(detail: str = "Недостаточно прав для этого действия") -> ProblemError:
+    return ProblemError(403, "forbidden", "Доступ запрещён", detail)
+
+
+def unauthorized(detail: str) -> ProblemError:
+    return ProblemError(401, "unauthorized", "Требуется аутентификация", detail)
+
+
+def conflict(detail: str) -> ProblemError:
+    return ProblemError(409, "conflict", "Конфликт", detail)
+
+
+_MESSAGES_RU = {
+    "missing": "обязательное поле не заполнено",
+    "string_too_short": "значение слишком короткое",
+    "string_too_long": "значение слишком длинное",
+    "string_type": "ожидается строка",
+    "int_parsing": "ожидается целое число",
+    "int_type": "ожидается целое число",
+    "uuid_parsing": "ожидается идентификатор UUID",
+    "uuid_type": "ожидается идентификатор UUID",
+    "date_from_datetime_parsing": "ожидается дата в формате ГГГГ-ММ-ДД",
+    "date_parsing": "ожидается дата в формате ГГГГ-ММ-ДД",
+    "date_type": "ожидается дата в формате ГГГГ-ММ-ДД",
+    "greater_than_equal": "значение меньше допустимого",
+    "less_than_equal": "значение больше допустимого",
+    "enum": "недопустимое значение",
+    "literal_error": "недопустимое значение",
+    "extra_forbidden": "неизвестное поле",
+    "json_invalid": "тело запроса не является корректным JSON",
+    "model_attributes_type": "ожидается JSON-объект",
+    "dict_type": "ожидается JSON-объект",
+    "bool_parsing": "ожидается true или false",
+    "value_error": "недопустимое значение",
+}
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _message_ru(error: dict[str, Any]) -> str:
+    base = _MESSAGES_RU.get(error["type"], "недопустимое значение")
+    context = error.get("ctx") or {}
+    if error["type"] in ("enum", "literal_error") and "expected" in context:
+        return f"{base}; допустимо: {context['expected']}"
+    if error["type"] in ("greater_than_equal", "less_than_equal"):
+        limit = context.get("ge", context.get("le"))
+        return f"{base} ({limit})"
+    if error["type"] == "value_error" and context.get("error"):
+        return str(context["error"])
+    return base
+
+
+def validation_problem(errors: list[dict[str, Any]]) -> Problem:
+    field_errors = [
+        FieldError(field=_field_name(tuple(e["loc"])), message=_message_ru(e), code=e["type"])
+        for e in errors
+    ]
+    fields = ", ".join(dict.fromkeys(error.field for error in field_errors))
+    return Problem(
+        type=TYPE_BASE + "validation",
+        title="Ошибка в данных запроса",
+        status=422,
+        detail=f"Проверьте поля: {fields}",
+        errors=field_errors,
+    )
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    if request is not None and problem.instance is None:
+        problem = problem.model_copy(update={"instance": request.url.path})
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(exc.problem, request)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return problem_response(validation_problem(list(exc.errors())), request)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        title = {404: "Не найдено", 405: "Метод не поддерживается"}.get(exc.status_code, "Ошибка")
+        problem = Problem(title=title, status=exc.status_code, detail=str(exc.detail))
+        return problem_response(problem, request)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        problem = Problem(
+            type=TYPE_BASE + "internal",
+            title="Внутренняя ошибка сервиса",
+            status=500,
+            detail="Запрос не выполнен; повторите позже. Данные не изменены.",
+        )
+        return problem_response(problem, request)
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
