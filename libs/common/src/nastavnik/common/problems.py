@@ -62,6 +62,16 @@ def unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, "unauthorized", "Требуется аутентификация", detail)
 
 
+def invalid_field(field: str, message: str) -> ProblemError:
+    return ProblemError(
+        422,
+        "validation",
+        "Ошибка в данных запроса",
+        f"Проверьте поле: {field}",
+        [FieldError(field=field, message=message, code="invalid")],
+    )
+
+
 def conflict(detail: str) -> ProblemError:
     return ProblemError(409, "conflict", "Конфликт", detail)
 

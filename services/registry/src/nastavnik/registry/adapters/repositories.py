@@ -1,0 +1,203 @@
+"""All of the registry's queries live here; handlers never write SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nastavnik.common.auth import access_tokens
+from nastavnik.common.contracts.events import (
+    AccessRole,
+    OrganisationKind,
+    ParticipantCategory,
+    ParticipantRole,
+)
+from nastavnik.registry.adapters.tables import organisations, participants
+from nastavnik.registry.domain.organisations import Organisation
+from nastavnik.registry.domain.participants import Participant, ParticipantDetails
+
+
+def _organisation(row: Row[Any]) -> Organisation:
+    return Organisation(
+        id=row.id,
+        kind=OrganisationKind(row.kind),
+        name=row.name,
+        parent_id=row.parent_id,
+        region_id=row.region_id,
+        municipality_id=row.municipality_id,
+        external_id=row.external_id,
+        inn=row.inn,
+        ogrn=row.ogrn,
+        version=row.version,
+    )
+
+
+class OrganisationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, organisation_id: uuid.UUID) -> Organisation | None:
+        row = (
+            await self._session.execute(
+                select(organisations).where(organisations.c.id == organisation_id)
+            )
+        ).first()
+        return _organisation(row) if row else None
+
+    async def add(self, organisation: Organisation) -> None:
+        await self._session.execute(
+            insert(organisations).values(
+                id=organisation.id,
+                kind=organisation.kind.value,
+                name=organisation.name,
+                parent_id=organisation.parent_id,
+                region_id=organisation.region_id,
+                municipality_id=organisation.municipality_id,
+                external_id=organisation.external_id,
+                inn=organisation.inn,
+                ogrn=organisation.ogrn,
+                version=organisation.version,
+            )
+        )
+
+    async def find_by_external_id(
+        self, region_id: uuid.UUID, external_id: str
+    ) -> Organisation | None:
+        row = (
+            await self._session.execute(
+                select(organisations).where(
+                    organisations.c.region_id == region_id,
+                    organisations.c.external_id == external_id,
+                )
+            )
+        ).first()
+        return _organisation(row) if row else None
+
+
+def _participant(row: Row[Any]) -> Participant:
+    return Participant(
+        id=row.id,
+        school_id=row.school_id,
+        external_id=row.external_id,
+        details=ParticipantDetails(
+            role=ParticipantRole(row.role),
+            category=ParticipantCategory(row.category),
+            last_name=row.last_name,
+            first_name=row.first_name,
+            middle_name=row.middle_name,
+            birth_date=row.birth_date,
+            grade=row.grade,
+        ),
+        version=row.version,
+        withdrawn=row.withdrawn,
+    )
+
+
+def _participant_values(participant: Participant) -> dict[str, Any]:
+    details = participant.details
+    return {
+        "role": details.role.value,
+        "category": details.category.value,
+        "last_name": details.last_name,
+        "first_name": details.first_name,
+        "middle_name": details.middle_name,
+        "birth_date": details.birth_date,
+        "grade": details.grade,
+        "version": participant.version,
+        "withdrawn": participant.withdrawn,
+    }
+
+
+class ParticipantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, participant_id: uuid.UUID) -> Participant | None:
+        statement = select(participants).where(participants.c.id == participant_id)
+        row = (await self._session.execute(statement)).first()
+        return _participant(row) if row else None
+
+    async def lock_by_external_id(
+        self, school_id: uuid.UUID, external_id: str
+    ) -> Participant | None:
+        """Read a school's record for update, so concurrent syncs of it queue up."""
+        statement = (
+            select(participants)
+            .where(participants.c.school_id == school_id, participants.c.external_id == external_id)
+            .with_for_update()
+        )
+        row = (await self._session.execute(statement)).first()
+        return _participant(row) if row else None
+
+    async def add(self, participant: Participant) -> bool:
+        """Insert; ``False`` if a concurrent request inserted the same external_id first."""
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement = (
+            pg_insert(participants)
+            .values(
+                id=participant.id,
+                school_id=participant.school_id,
+                external_id=participant.external_id,
+                **_participant_values(participant),
+            )
+            .on_conflict_do_nothing(constraint="uq_participants_school_external_id")
+            .returning(participants.c.id)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def save(self, participant: Participant) -> None:
+        await self._session.execute(
+            update(participants)
+            .where(participants.c.id == participant.id)
+            .values(**_participant_values(participant), updated_at=func.now())
+        )
+
+    async def list_for_school(
+        self, school_id: uuid.UUID, *, limit: int, offset: int
+    ) -> tuple[Sequence[Participant], int]:
+        condition = participants.c.school_id == school_id
+        total = await self._session.scalar(select(func.count()).where(condition)) or 0
+        rows = (
+            await self._session.execute(
+                select(participants)
+                .where(condition)
+                .order_by(participants.c.external_id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        return [_participant(row) for row in rows], total
+
+
+class TokenRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        *,
+        token_id: uuid.UUID,
+        secret_hash: str,
+        role: AccessRole,
+        organisation: Organisation,
+        expires_at: datetime | None,
+    ) -> None:
+        tenant = organisation.tenant
+        await self._session.execute(
+            insert(access_tokens).values(
+                token_id=token_id,
+                secret_hash=secret_hash,
+                role=role.value,
+                organisation_id=organisation.id,
+                region_id=tenant.region,
+                municipality_id=tenant.municipality,
+                school_id=tenant.school,
+                expires_at=expires_at,
+            )
+        )

@@ -1,0 +1,58 @@
+"""The registry's tables (SQLAlchemy Core). Shared tables come from libs/common."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
+
+metadata = MetaData()
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("kind", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("parent_id", Uuid, ForeignKey("organisations.id")),
+    Column("region_id", Uuid, nullable=False, index=True),
+    Column("municipality_id", Uuid, index=True),
+    Column("external_id", String),
+    Column("inn", String(12)),
+    Column("ogrn", String(15)),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("region_id", "external_id", name="uq_organisations_region_external_id"),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("school_id", Uuid, ForeignKey("organisations.id"), nullable=False),
+    Column("external_id", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("category", String, nullable=False),
+    Column("last_name", String),
+    Column("first_name", String),
+    Column("middle_name", String),
+    Column("birth_date", Date),
+    Column("grade", Integer),
+    Column("version", Integer, nullable=False),
+    Column("withdrawn", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("school_id", "external_id", name="uq_participants_school_external_id"),
+)

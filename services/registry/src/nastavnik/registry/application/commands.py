@@ -1,0 +1,39 @@
+"""Commands: what a caller asks the registry to do (imperative)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from nastavnik.common.contracts.events import AccessRole, OrganisationKind
+from nastavnik.registry.domain.participants import ParticipantDetails
+
+
+@dataclass(frozen=True)
+class RegisterOrganisation:
+    kind: OrganisationKind
+    name: str
+    parent_id: uuid.UUID | None
+    external_id: str | None = None
+    inn: str | None = None
+    ogrn: str | None = None
+
+
+@dataclass(frozen=True)
+class UpsertParticipant:
+    school_id: uuid.UUID
+    external_id: str
+    details: ParticipantDetails
+
+
+@dataclass(frozen=True)
+class WithdrawParticipant:
+    participant_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class IssueToken:
+    organisation_id: uuid.UUID
+    role: AccessRole
+    expires_at: datetime | None = None

@@ -1,0 +1,244 @@
+"""Use cases of the registry. ``HANDLERS`` is the one table of which command goes where.
+
+Every handler runs in one unit of work: check access, apply the domain, stage the events, commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from nastavnik.common.auth import Principal, generate_token
+from nastavnik.common.contracts import events
+from nastavnik.common.contracts.events import AccessRole, EventSpec, OrganisationKind
+from nastavnik.common.outbox import build_event
+from nastavnik.common.problems import FieldError, ProblemError, forbidden, not_found
+from nastavnik.common.problems import invalid_field as invalid
+from nastavnik.registry.application.commands import (
+    IssueToken,
+    RegisterOrganisation,
+    UpsertParticipant,
+    WithdrawParticipant,
+)
+from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.domain.organisations import HierarchyError, Organisation, place
+from nastavnik.registry.domain.participants import Participant, check_details
+
+SOURCE = "registry"
+
+ROLES_BY_KIND: dict[OrganisationKind, frozenset[AccessRole]] = {
+    OrganisationKind.REGION: frozenset({AccessRole.REGION_ADMIN}),
+    OrganisationKind.MUNICIPALITY: frozenset({AccessRole.MUNICIPALITY_VIEWER}),
+}
+SCHOOL_ROLES = frozenset({AccessRole.SCHOOL_CURATOR, AccessRole.SCHOOL_SYSTEM})
+
+
+class UpsertOutcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token_id: uuid.UUID
+    token: str
+    role: AccessRole
+    organisation_id: uuid.UUID
+
+
+def _event(
+    spec: EventSpec[Any], data: BaseModel, aggregate: uuid.UUID, version: int, org: Organisation
+) -> Any:
+    return build_event(
+        spec, data, source=SOURCE, aggregate_id=aggregate, sequence=version, tenant=org.tenant
+    )
+
+
+async def register_organisation(
+    uow: RegistryUnitOfWork, principal: Principal, command: RegisterOrganisation
+) -> Organisation:
+    principal.require(AccessRole.REGION_ADMIN)
+    parent = await uow.organisations.get(command.parent_id) if command.parent_id else None
+    if command.parent_id and (parent is None or parent.region_id != principal.region):
+        raise invalid("parent_id", "вышестоящая организация не найдена в вашем регионе")
+    if command.kind == OrganisationKind.REGION:
+        raise forbidden("Регион создаётся командой bootstrap-region, а не через API")
+    new_id = uuid.uuid4()
+    try:
+        region_id, municipality_id = place(new_id, command.kind, parent)
+    except HierarchyError as error:
+        raise invalid("parent_id", str(error)) from error
+    if command.external_id and await uow.organisations.find_by_external_id(
+        region_id, command.external_id
+    ):
+        raise ProblemError(
+            409, "conflict", "Конфликт", "Организация с таким external_id уже есть в регионе"
+        )
+    organisation = Organisation(
+        id=new_id,
+        kind=command.kind,
+        name=command.name,
+        parent_id=command.parent_id,
+        region_id=region_id,
+        municipality_id=municipality_id,
+        external_id=command.external_id,
+        inn=command.inn,
+        ogrn=command.ogrn,
+    )
+    await uow.organisations.add(organisation)
+    uow.emit(
+        _event(
+            events.ORGANISATION_REGISTERED, organisation.registered_event(), new_id, 1, organisation
+        )
+    )
+    await uow.commit()
+    return organisation
+
+
+async def bootstrap_region(uow: RegistryUnitOfWork, name: str) -> tuple[Organisation, IssuedToken]:
+    """Create a region and its first admin token (the command line's ``bootstrap-region``)."""
+    region_id = uuid.uuid4()
+    region = Organisation(
+        id=region_id,
+        kind=OrganisationKind.REGION,
+        name=name,
+        parent_id=None,
+        region_id=region_id,
+        municipality_id=None,
+    )
+    await uow.organisations.add(region)
+    uow.emit(
+        _event(events.ORGANISATION_REGISTERED, region.registered_event(), region_id, 1, region)
+    )
+    issued = await _issue(uow, region, AccessRole.REGION_ADMIN, None)
+    await uow.commit()
+    return region, issued
+
+
+async def _school_for_writing(
+    uow: RegistryUnitOfWork, principal: Principal, school_id: uuid.UUID
+) -> Organisation:
+    if not principal.can_write_school(school_id):
+        raise forbidden("Токен не даёт права изменять данные этой организации")
+    school = await uow.organisations.get(school_id)
+    if school is None or not school.accepts_participants:
+        raise not_found("Организация")
+    return school
+
+
+async def upsert_participant(
+    uow: RegistryUnitOfWork, principal: Principal, command: UpsertParticipant
+) -> tuple[Participant, UpsertOutcome]:
+    school = await _school_for_writing(uow, principal, command.school_id)
+    violations = check_details(command.details, date.today())
+    if violations:
+        raise ProblemError(
+            422,
+            "validation",
+            "Ошибка в данных участника",
+            "Проверьте поля: " + ", ".join(v.field for v in violations),
+            [FieldError(field=v.field, message=v.message, code="rule") for v in violations],
+        )
+    existing = await uow.participants.lock_by_external_id(school.id, command.external_id)
+    if existing is None:
+        participant, registered = Participant.register(
+            school.id, command.external_id, command.details
+        )
+        if await uow.participants.add(participant):
+            uow.emit(_event(events.PARTICIPANT_REGISTERED, registered, participant.id, 1, school))
+            await uow.commit()
+            return participant, UpsertOutcome.CREATED
+        # a concurrent request created it first: treat ours as an update of that record
+        existing = await uow.participants.lock_by_external_id(school.id, command.external_id)
+        assert existing is not None
+    updated = existing.revise(command.details)
+    if updated is None:
+        return existing, UpsertOutcome.UNCHANGED
+    await uow.participants.save(existing)
+    uow.emit(_event(events.PARTICIPANT_UPDATED, updated, existing.id, existing.version, school))
+    await uow.commit()
+    return existing, UpsertOutcome.UPDATED
+
+
+async def withdraw_participant(
+    uow: RegistryUnitOfWork, principal: Principal, command: WithdrawParticipant
+) -> Participant:
+    participant = await uow.participants.get(command.participant_id)
+    if participant is None or not principal.can_write_school(participant.school_id):
+        raise not_found("Участник")
+    school = await uow.organisations.get(participant.school_id)
+    assert school is not None
+    withdrawn = participant.withdraw()
+    if withdrawn is not None:
+        await uow.participants.save(participant)
+        uow.emit(
+            _event(
+                events.PARTICIPANT_WITHDRAWN, withdrawn, participant.id, participant.version, school
+            )
+        )
+        await uow.commit()
+    return participant
+
+
+async def _issue(
+    uow: RegistryUnitOfWork,
+    organisation: Organisation,
+    role: AccessRole,
+    expires_at: datetime | None,
+) -> IssuedToken:
+    allowed = ROLES_BY_KIND.get(organisation.kind, SCHOOL_ROLES)
+    if role not in allowed:
+        raise invalid("role", f"для этой организации допустимы роли: {', '.join(sorted(allowed))}")
+    new = generate_token()
+    await uow.tokens.add(
+        token_id=new.token_id,
+        secret_hash=new.secret_hash,
+        role=role,
+        organisation=organisation,
+        expires_at=expires_at,
+    )
+    data = events.TokenIssued(
+        token_id=new.token_id,
+        secret_hash=new.secret_hash,
+        role=role,
+        organisation_id=organisation.id,
+        expires_at=expires_at,
+    )
+    uow.emit(_event(events.TOKEN_ISSUED, data, new.token_id, 1, organisation))
+    return IssuedToken(new.token_id, new.plaintext, role, organisation.id)
+
+
+async def issue_token(
+    uow: RegistryUnitOfWork, principal: Principal, command: IssueToken
+) -> IssuedToken:
+    principal.require(AccessRole.REGION_ADMIN)
+    organisation = await uow.organisations.get(command.organisation_id)
+    if organisation is None or organisation.region_id != principal.region:
+        raise not_found("Организация")
+    if command.expires_at and command.expires_at <= datetime.now(UTC):
+        raise invalid("expires_at", "срок действия должен быть в будущем")
+    issued = await _issue(uow, organisation, command.role, command.expires_at)
+    await uow.commit()
+    return issued
+
+
+Handler = Callable[[RegistryUnitOfWork, Principal, Any], Awaitable[Any]]
+
+HANDLERS: dict[type, Handler] = {
+    RegisterOrganisation: register_organisation,
+    UpsertParticipant: upsert_participant,
+    WithdrawParticipant: withdraw_participant,
+    IssueToken: issue_token,
+}
+
+
+async def handle(uow: RegistryUnitOfWork, principal: Principal, command: object) -> Any:
+    async with uow:
+        return await HANDLERS[type(command)](uow, principal, command)

@@ -1,0 +1,66 @@
+"""The registry's composition root: wires settings, database, broker, relay and routes.
+
+``create_app`` builds everything; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from nastavnik.common.auth import bearer_authenticator
+from nastavnik.common.runtime import ServiceRuntime
+from nastavnik.common.settings import ServiceSettings
+from nastavnik.common.web import create_service_app
+from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.entrypoints.http import RegistryApi, build_router
+
+SERVICE = "registry"
+DEFAULT_PORT = 8001
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def load_settings() -> ServiceSettings:
+    settings = ServiceSettings(service_name=SERVICE)
+    if "http_port" not in settings.model_fields_set:
+        settings.http_port = DEFAULT_PORT
+    return settings
+
+
+def create_runtime(settings: ServiceSettings) -> ServiceRuntime:
+    # Registry owns the tokens: it has no access-token projection to consume.
+    return ServiceRuntime(settings=settings, migrations_dir=MIGRATIONS)
+
+
+def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    runtime = create_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = create_service_app(
+        service=SERVICE,
+        title="Nastavnik Registry",
+        description=(
+            "Реестр участников целевой модели наставничества: организации, наставники и "
+            "наставляемые, токены доступа. Школы передают данные через этот API."
+        ),
+        readiness=runtime.readiness,
+        lifespan=lifespan,
+    )
+    api = RegistryApi(
+        new_uow=lambda: RegistryUnitOfWork(runtime.session_factory),
+        authenticate=bearer_authenticator(runtime.session_factory),
+    )
+    app.include_router(build_router(api))
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,200 @@
+"""The registry's HTTP routes (``/api/v1``). Routes translate HTTP to commands and back."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from nastavnik.common.auth import Principal
+from nastavnik.common.problems import Problem, invalid_field, not_found
+from nastavnik.registry.application import handlers
+from nastavnik.registry.application.commands import (
+    IssueToken,
+    RegisterOrganisation,
+    UpsertParticipant,
+    WithdrawParticipant,
+)
+from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.domain.organisations import Organisation
+from nastavnik.registry.domain.participants import Participant, ParticipantDetails
+from nastavnik.registry.entrypoints.schemas import (
+    OrganisationIn,
+    OrganisationOut,
+    Page,
+    ParticipantIn,
+    ParticipantOut,
+    TokenIn,
+    TokenOut,
+    UpsertResult,
+)
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (401, 403, 404, 409, 422)
+}
+
+
+@dataclass(frozen=True)
+class RegistryApi:
+    new_uow: Callable[[], RegistryUnitOfWork]
+    authenticate: Callable[..., Awaitable[Principal]]
+
+
+def organisation_out(organisation: Organisation) -> OrganisationOut:
+    return OrganisationOut(
+        id=organisation.id,
+        kind=organisation.kind,
+        name=organisation.name,
+        parent_id=organisation.parent_id,
+        region_id=organisation.region_id,
+        municipality_id=organisation.municipality_id,
+        external_id=organisation.external_id,
+        inn=organisation.inn,
+        ogrn=organisation.ogrn,
+    )
+
+
+def participant_out(participant: Participant) -> ParticipantOut:
+    details = participant.details
+    return ParticipantOut(
+        id=participant.id,
+        school_id=participant.school_id,
+        external_id=participant.external_id,
+        role=details.role,
+        category=details.category,
+        last_name=details.last_name,
+        first_name=details.first_name,
+        middle_name=details.middle_name,
+        birth_date=details.birth_date,
+        grade=details.grade,
+        withdrawn=participant.withdrawn,
+        version=participant.version,
+    )
+
+
+def build_router(api: RegistryApi) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+    caller = Depends(api.authenticate)
+
+    @router.post(
+        "/organisations",
+        status_code=status.HTTP_201_CREATED,
+        tags=["organisations"],
+        summary="Register a municipality, school or partner organisation (region admin)",
+    )
+    async def create_organisation(
+        body: OrganisationIn, principal: Principal = caller
+    ) -> OrganisationOut:
+        command = RegisterOrganisation(
+            kind=body.kind,
+            name=body.name,
+            parent_id=body.parent_id,
+            external_id=body.external_id,
+            inn=body.inn,
+            ogrn=body.ogrn,
+        )
+        organisation = await handlers.handle(api.new_uow(), principal, command)
+        return organisation_out(organisation)
+
+    @router.get("/organisations/{organisation_id}", tags=["organisations"])
+    async def get_organisation(
+        organisation_id: uuid.UUID, principal: Principal = caller
+    ) -> OrganisationOut:
+        async with api.new_uow() as uow:
+            organisation = await uow.organisations.get(organisation_id)
+        if organisation is None or not principal.can_read(organisation.tenant):
+            raise not_found("Организация")
+        return organisation_out(organisation)
+
+    @router.post(
+        "/participants",
+        tags=["participants"],
+        summary="Create or update a participant by the school's external_id",
+        responses={201: {"model": UpsertResult}},
+    )
+    async def upsert_participant(
+        body: ParticipantIn, response: Response, principal: Principal = caller
+    ) -> UpsertResult:
+        school_id = body.school_id or principal.school
+        if school_id is None:
+            raise invalid_field("school_id", "укажите организацию участника")
+        details = ParticipantDetails(
+            role=body.role,
+            category=body.category,
+            last_name=body.last_name,
+            first_name=body.first_name,
+            middle_name=body.middle_name,
+            birth_date=body.birth_date,
+            grade=body.grade,
+        )
+        command = UpsertParticipant(
+            school_id=school_id, external_id=body.external_id, details=details
+        )
+        participant, outcome = await handlers.handle(api.new_uow(), principal, command)
+        if outcome == handlers.UpsertOutcome.CREATED:
+            response.status_code = status.HTTP_201_CREATED
+        return UpsertResult(result=outcome.value, participant=participant_out(participant))
+
+    @router.get("/participants/{participant_id}", tags=["participants"])
+    async def get_participant(
+        participant_id: uuid.UUID, principal: Principal = caller
+    ) -> ParticipantOut:
+        async with api.new_uow() as uow:
+            participant = await uow.participants.get(participant_id)
+            school = await uow.organisations.get(participant.school_id) if participant else None
+        if participant is None or school is None or not principal.can_read(school.tenant):
+            raise not_found("Участник")
+        return participant_out(participant)
+
+    @router.get("/organisations/{organisation_id}/participants", tags=["participants"])
+    async def list_participants(
+        organisation_id: uuid.UUID,
+        principal: Principal = caller,
+        limit: int = Query(default=100, ge=1, le=1000),
+        offset: int = Query(default=0, ge=0),
+    ) -> Page[ParticipantOut]:
+        async with api.new_uow() as uow:
+            school = await uow.organisations.get(organisation_id)
+            if school is None or not principal.can_read(school.tenant):
+                raise not_found("Организация")
+            items, total = await uow.participants.list_for_school(
+                organisation_id, limit=limit, offset=offset
+            )
+        return Page[ParticipantOut](
+            items=[participant_out(p) for p in items], total=total, limit=limit, offset=offset
+        )
+
+    @router.delete(
+        "/participants/{participant_id}",
+        tags=["participants"],
+        summary="Withdraw a participant from the school's registers",
+    )
+    async def withdraw_participant(
+        participant_id: uuid.UUID, principal: Principal = caller
+    ) -> ParticipantOut:
+        command = WithdrawParticipant(participant_id=participant_id)
+        participant = await handlers.handle(api.new_uow(), principal, command)
+        return participant_out(participant)
+
+    @router.post(
+        "/tokens",
+        status_code=status.HTTP_201_CREATED,
+        tags=["access"],
+        summary="Issue an API token for an organisation and a role (region admin)",
+    )
+    async def create_token(body: TokenIn, principal: Principal = caller) -> TokenOut:
+        command = IssueToken(
+            organisation_id=body.organisation_id, role=body.role, expires_at=body.expires_at
+        )
+        issued = await handlers.handle(api.new_uow(), principal, command)
+        return TokenOut(
+            token_id=issued.token_id,
+            token=issued.token,
+            role=issued.role,
+            organisation_id=issued.organisation_id,
+        )
+
+    return router

@@ -1,0 +1,101 @@
+"""Request and response bodies of the registry's HTTP API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from nastavnik.common.contracts.events import (
+    AccessRole,
+    OrganisationKind,
+    ParticipantCategory,
+    ParticipantRole,
+)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganisationIn(Strict):
+    kind: OrganisationKind
+    name: Name
+    parent_id: uuid.UUID = Field(description="Municipality for a school; region for a municipality")
+    external_id: ExternalId | None = None
+    inn: Annotated[str, StringConstraints(pattern=r"^\d{10}(\d{2})?$")] | None = None
+    ogrn: Annotated[str, StringConstraints(pattern=r"^\d{13}(\d{2})?$")] | None = None
+
+
+class OrganisationOut(BaseModel):
+    id: uuid.UUID
+    kind: OrganisationKind
+    name: str
+    parent_id: uuid.UUID | None
+    region_id: uuid.UUID
+    municipality_id: uuid.UUID | None
+    external_id: str | None
+    inn: str | None
+    ogrn: str | None
+
+
+class ParticipantIn(Strict):
+    external_id: ExternalId = Field(description="The school's own id of the person (upsert key)")
+    school_id: uuid.UUID | None = Field(
+        default=None, description="Defaults to the organisation of the token"
+    )
+    role: ParticipantRole
+    category: ParticipantCategory
+    last_name: Name
+    first_name: Name
+    middle_name: Name | None = None
+    birth_date: date | None = None
+    grade: int | None = Field(default=None, ge=1, le=11)
+
+
+class ParticipantOut(BaseModel):
+    id: uuid.UUID
+    school_id: uuid.UUID
+    external_id: str
+    role: ParticipantRole
+    category: ParticipantCategory
+    last_name: str | None
+    first_name: str | None
+    middle_name: str | None
+    birth_date: date | None
+    grade: int | None
+    withdrawn: bool
+    version: int
+
+
+class UpsertResult(BaseModel):
+    result: str = Field(description="created, updated or unchanged")
+    participant: ParticipantOut
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class TokenIn(Strict):
+    organisation_id: uuid.UUID
+    role: AccessRole
+    expires_at: datetime | None = None
+
+
+class TokenOut(BaseModel):
+    token_id: uuid.UUID
+    token: str = Field(description="Shown once; only its hash is stored")
+    role: AccessRole
+    organisation_id: uuid.UUID
