@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import uvicorn
+from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from nats.aio.client import Client
@@ -29,6 +32,7 @@ from nastavnik.common.consumers import (
     ensure_consumer,
     subscribe,
 )
+from nastavnik.common.logging import configure_logging
 from nastavnik.common.provisioning import provision_streams
 from nastavnik.common.relay import OutboxRelay
 from nastavnik.common.settings import ServiceSettings
@@ -131,3 +135,30 @@ class ServiceRuntime:
         connected = self.client is not None and self.client.is_connected
         checks["nats"] = "ok" if connected else "error: not connected"
         return checks
+
+
+def settings_for(service: str, default_port: int) -> ServiceSettings:
+    """Settings from ``NASTAVNIK_*`` variables, with the service's name and its usual port."""
+    settings = ServiceSettings(service_name=service)
+    if "http_port" not in settings.model_fields_set:
+        settings.http_port = default_port
+    return settings
+
+
+def runtime_lifespan(
+    runtime: ServiceRuntime,
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return lifespan
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)

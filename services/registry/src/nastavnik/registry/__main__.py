@@ -6,10 +6,8 @@ import argparse
 import asyncio
 import json
 
-import uvicorn
-
 from nastavnik.common import db, migrations
-from nastavnik.common.logging import configure_logging
+from nastavnik.common.runtime import serve
 from nastavnik.registry.application import handlers
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.bootstrap import MIGRATIONS, create_app, load_settings
@@ -41,10 +39,7 @@ def main() -> None:
         asyncio.run(_bootstrap_region(args.name))
         return
     settings = load_settings()
-    configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None
-    )
+    serve(create_app(settings), settings)
 
 
 if __name__ == "__main__":

@@ -5,14 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from nastavnik.common.auth import bearer_authenticator
-from nastavnik.common.runtime import ServiceRuntime
+from nastavnik.common.runtime import ServiceRuntime, runtime_lifespan, settings_for
 from nastavnik.common.settings import ServiceSettings
 from nastavnik.common.web import create_service_app
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
@@ -24,10 +22,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def load_settings() -> ServiceSettings:
-    settings = ServiceSettings(service_name=SERVICE)
-    if "http_port" not in settings.model_fields_set:
-        settings.http_port = DEFAULT_PORT
-    return settings
+    return settings_for(SERVICE, DEFAULT_PORT)
 
 
 def create_runtime(settings: ServiceSettings) -> ServiceRuntime:
@@ -38,15 +33,6 @@ def create_runtime(settings: ServiceSettings) -> ServiceRuntime:
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     runtime = create_runtime(settings)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
     app = create_service_app(
         service=SERVICE,
         title="Nastavnik Registry",
@@ -55,7 +41,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "наставляемые, токены доступа. Школы передают данные через этот API."
         ),
         readiness=runtime.readiness,
-        lifespan=lifespan,
+        lifespan=runtime_lifespan(runtime),
     )
     api = RegistryApi(
         new_uow=lambda: RegistryUnitOfWork(runtime.session_factory),

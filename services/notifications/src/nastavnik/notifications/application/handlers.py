@@ -1,0 +1,10 @@
+"""Notifications' event handlers. ``CONSUMERS`` is the table of which event goes where."""
+
+from __future__ import annotations
+
+from nastavnik.common.access import access_token_consumer
+from nastavnik.common.consumers import ConsumerSpec
+
+SERVICE = "notifications"
+
+CONSUMERS: tuple[ConsumerSpec, ...] = (access_token_consumer(SERVICE),)
