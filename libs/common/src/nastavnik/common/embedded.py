@@ -15,8 +15,10 @@ import subprocess
 import sys
 import sysconfig
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 STARTUP_TIMEOUT_SECONDS = 60.0
 
@@ -40,14 +42,24 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> Non
     raise RuntimeError(f"{what} did not open port {port} in {STARTUP_TIMEOUT_SECONDS}s")
 
 
+def _load_prctl() -> Callable[..., int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    return cast(Callable[..., int], ctypes.CDLL(None, use_errno=True).prctl)
+
+
+# Resolved in the parent: a forked child must not import or load libraries.
+_PRCTL = _load_prctl()
+_PR_SET_PDEATHSIG = 1
+
+
 def die_with_parent() -> None:
     """Child-process hook (Linux): the kernel sends SIGTERM when our process dies, even by
     SIGKILL, so a killed launcher leaves no orphan servers behind."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop(process: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM) -> None:

@@ -34,14 +34,12 @@ async def upgrade_async(script_location: Path, database_url: str) -> None:
 
 
 def _run_in_connection(connection: Connection, metadata: MetaData) -> None:
-    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-    try:
-        context.configure(connection=connection, target_metadata=metadata)
-        with context.begin_transaction():
-            context.run_migrations()
-    finally:
-        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-        connection.commit()
+    # A transaction-scoped lock: released by the migration's own commit or rollback.
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+    context.configure(connection=connection, target_metadata=metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()
 
 
 async def _run_online(url: str, metadata: MetaData) -> None:

@@ -39,10 +39,12 @@ def create_shared_tables_v1() -> None:
         BEGIN
             PERFORM pg_notify('{OUTBOX_CHANNEL}', '');
             RETURN NULL;
-        END $$;
-        CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
-            FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+        END $$
         """
+    )
+    op.execute(
+        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+        "FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
     )
     op.create_table(
         "inbox",
