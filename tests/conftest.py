@@ -67,9 +67,7 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(
-    infrastructure: Infrastructure, tmp_path: Path
-) -> AsyncIterator[Stack]:
+async def stack(infrastructure: Infrastructure, tmp_path: Path) -> AsyncIterator[Stack]:
     """Fresh databases and streams; services are started by the test."""
     await reset_streams(infrastructure.nats_url)
     databases = {
@@ -94,8 +92,12 @@ def make_region(stack: Stack, registry_url: str) -> Region:
         ).json()
         school = client.post(
             "/api/v1/organisations",
-            json={"kind": "school", "name": "МБОУ СОШ № 1", "parent_id": municipality["id"],
-                  "inn": "7701234567"},
+            json={
+                "kind": "school",
+                "name": "МБОУ СОШ № 1",
+                "parent_id": municipality["id"],
+                "inn": "7701234567",
+            },
         ).json()
         token = client.post(
             "/api/v1/tokens", json={"organisation_id": school["id"], "role": "school_system"}

@@ -22,10 +22,14 @@ async def test_participant_posted_to_registry_is_counted_by_monitoring(stack: St
 
     with httpx.Client(base_url=registry.url, headers=auth(region.school_token)) as school:
         assert school.post("/api/v1/participants", json=participant("st-1")).status_code == 201
-        assert school.post(
-            "/api/v1/participants", json=participant("t-1", role="mentor") | {
-                "category": "teacher", "grade": None, "birth_date": None}
-        ).status_code == 201
+        assert (
+            school.post(
+                "/api/v1/participants",
+                json=participant("t-1", role="mentor")
+                | {"category": "teacher", "grade": None, "birth_date": None},
+            ).status_code
+            == 201
+        )
 
     def school_counts() -> object:
         rows = counts(monitoring.url, region.school_token)

@@ -32,10 +32,14 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, wait: bool = True) -> ServiceProcess:
-        env = os.environ | self.env | {
-            "NASTAVNIK_HTTP_PORT": str(self.port),
-            "NASTAVNIK_SERVICE_NAME": self.service,
-        }
+        env = (
+            os.environ
+            | self.env
+            | {
+                "NASTAVNIK_HTTP_PORT": str(self.port),
+                "NASTAVNIK_SERVICE_NAME": self.service,
+            }
+        )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{self.service}.log").open("ab")
         self.process = subprocess.Popen(
