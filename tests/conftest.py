@@ -6,7 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,8 +132,3 @@ async def eventually(
             return value
         await asyncio.sleep(interval)
     return value
-
-
-@pytest.fixture
-def region_factory() -> Iterator[Callable[[Stack, str], Region]]:
-    yield make_region
