@@ -34,6 +34,19 @@ from nastavnik.common.contracts.events import EventSpec
 
 OUTBOX_CHANNEL = "nastavnik_outbox"
 
+# One NOTIFY per inserting statement wakes the relay: no busy polling.
+OUTBOX_NOTIFY_DDL = (
+    f"""
+    CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{OUTBOX_CHANNEL}', '');
+        RETURN NULL;
+    END $$
+    """,
+    "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+    "FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()",
+)
+
 messaging_metadata = MetaData()
 
 outbox = Table(

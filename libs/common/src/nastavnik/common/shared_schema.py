@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from nastavnik.common.outbox import OUTBOX_CHANNEL
+from nastavnik.common.outbox import OUTBOX_NOTIFY_DDL
 
 
 def create_shared_tables_v1() -> None:
@@ -32,20 +32,8 @@ def create_shared_tables_v1() -> None:
         ["position"],
         postgresql_where=sa.text("published_at IS NULL"),
     )
-    # One NOTIFY per inserting statement wakes the relay; no busy polling.
-    op.execute(
-        f"""
-        CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            PERFORM pg_notify('{OUTBOX_CHANNEL}', '');
-            RETURN NULL;
-        END $$
-        """
-    )
-    op.execute(
-        "CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
-        "FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()"
-    )
+    for statement in OUTBOX_NOTIFY_DDL:
+        op.execute(statement)
     op.create_table(
         "inbox",
         sa.Column("consumer", sa.String, primary_key=True),
