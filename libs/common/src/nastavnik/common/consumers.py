@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nastavnik.common import metrics
+from nastavnik.common.compat import install_fetch_timeout_shim
 from nastavnik.common.contracts.envelope import Envelope
 from nastavnik.common.contracts.events import EventSpec
 from nastavnik.common.contracts.streams import StreamSpec, dead_letter_subject
@@ -223,6 +224,7 @@ async def _keep_raw(message: StreamMessage[Any]) -> None:
 
 def subscribe(broker: NatsBroker, consumer: EventConsumer) -> None:
     """Attach the consumer to the broker as a batch pull subscriber bound to its durable."""
+    install_fetch_timeout_shim()
     spec, policy = consumer.spec, consumer.policy
 
     async def on_batch(message: NatsBatchMessage = Context("message")) -> None:
