@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
 
 from nastavnik.common import metrics
+from nastavnik.common.contracts.asyncapi import build_document
 from nastavnik.common.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
@@ -55,6 +56,10 @@ def install_operational_routes(app: FastAPI, readiness: ReadinessCheck) -> None:
             {"status": "ok" if healthy else "unavailable", "checks": checks},
             status_code=200 if healthy else 503,
         )
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the events")
+    async def asyncapi() -> JSONResponse:
+        return JSONResponse(build_document())
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def prometheus_metrics() -> Response:
