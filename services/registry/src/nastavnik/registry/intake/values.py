@@ -1,0 +1,238 @@
+"""Parsing of the values schools type into spreadsheets. No I/O here.
+
+Every parser takes a raw cell (text from CSV, a typed value from XLSX or JSON) and returns the
+value or raises ``ValueError`` with a Russian message an operator understands.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+from nastavnik.common.contracts.events import ParticipantCategory, ParticipantRole
+
+MAX_NAME_LENGTH = 200
+MAX_EXTERNAL_ID_LENGTH = 100
+
+_SPACES = re.compile(r"\s+")
+_RU_DATE = re.compile(
+    r"^(\d{1,2})\.(\d{1,2})\.(\d{2,4})(?:\s*г\.?)?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
+)
+_ISO_DATE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_GRADE = re.compile(
+    r"^(\d{1,2})(?:\.0+)?\s*(?:-|–)?\s*[\"«“']?\s*(?:[а-яёa-z])?\s*[\"»”']?\s*(?:класс|кл\.?)?$"
+)
+_EXCEL_EPOCH = date(1899, 12, 30)
+_EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def _fold(text: str) -> str:
+    """Comparable form of a keyword: lower case, ``ё`` → ``е``, single spaces, no punctuation."""
+    text = text.casefold().replace("ё", "е").replace("_", " ").replace("-", " ")
+    return _SPACES.sub(" ", re.sub(r"[^\w ]", " ", text)).strip()
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value: object) -> str | None:
+    """A cell as trimmed text with single spaces; ``None`` when blank. ``ё`` is kept as is."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool | dict | list):
+        raise ValueError("ожидается текст")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 12345 typed into an Excel cell comes back as 12345.0
+    return _SPACES.sub(" ", str(value)).strip()
+
+
+def external_id(value: object) -> str:
+    result = text(value)
+    if result is None:
+        raise ValueError("укажите внешний идентификатор участника (ID в системе школы)")
+    if len(result) > MAX_EXTERNAL_ID_LENGTH:
+        raise ValueError(f"идентификатор длиннее {MAX_EXTERNAL_ID_LENGTH} символов")
+    return result
+
+
+def name(value: object, title: str, *, required: bool) -> str | None:
+    """A part of a person's name; ``title`` is the column's Russian title («Фамилия»)."""
+    result = text(value)
+    if result is None:
+        if required:
+            raise ValueError(f"заполните поле «{title}»")
+        return None
+    if len(result) > MAX_NAME_LENGTH:
+        raise ValueError(f"поле «{title}» длиннее {MAX_NAME_LENGTH} символов")
+    if any(char.isdigit() for char in result):
+        raise ValueError(f"в поле «{title}» не должно быть цифр: «{result}»")
+    if not any(char.isalpha() for char in result):
+        raise ValueError(f"в поле «{title}» нет ни одной буквы: «{result}»")
+    return result
+
+
+def split_full_name(value: object) -> tuple[str, str, str | None]:
+    """«Иванова Анна Сергеевна» → (last, first, middle); the middle name may be absent."""
+    result = text(value)
+    if result is None:
+        raise ValueError("укажите ФИО")
+    parts = result.split(" ")
+    if len(parts) < 2:
+        raise ValueError(f"в ФИО «{result}» укажите как минимум фамилию и имя")
+    return parts[0], parts[1], " ".join(parts[2:]) or None
+
+
+def _make_date(year: int, month: int, day: int, raw: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"такой даты нет: «{raw}»") from None
+
+
+def birth_date(value: object) -> date | None:
+    """DD.MM.YYYY (as Russian Excel shows it), ISO YYYY-MM-DD, or a date cell of a workbook."""
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime):
+        result = value.date()
+    elif isinstance(value, date):
+        result = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        # a date cell that lost its format shows Excel's serial day number
+        if not 1 <= value < 2_958_466:
+            raise ValueError(f"дата не распознана: «{value}»; ожидается ДД.ММ.ГГГГ")
+        result = _EXCEL_EPOCH + timedelta(days=int(value))
+    elif isinstance(value, str):
+        raw = value.strip()
+        if match := _RU_DATE.match(raw):
+            day, month, year = match.groups()
+            if len(year) != 4:
+                raise ValueError(f"укажите год полностью (четыре цифры): «{raw}»")
+            result = _make_date(int(year), int(month), int(day), raw)
+        elif match := _ISO_DATE.match(raw):
+            year, month, day = match.groups()
+            result = _make_date(int(year), int(month), int(day), raw)
+        else:
+            raise ValueError(
+                f"дата не распознана: «{raw}»; ожидается ДД.ММ.ГГГГ, например 05.09.2012"
+            )
+    else:
+        raise ValueError("ожидается дата в формате ДД.ММ.ГГГГ")
+    if result < _EARLIEST_BIRTH:
+        raise ValueError(f"дата рождения слишком ранняя: {result:%d.%m.%Y}")
+    return result
+
+
+def grade(value: object) -> int | None:
+    """«7», «7А», «7 «Б»», «11-в», «7 класс», or a number cell → the grade number 1–11."""
+    if is_blank(value):
+        return None
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and (match := _GRADE.match(value.strip().casefold())):
+        number = int(match.group(1))
+    if number is None:
+        raise ValueError(f"класс не распознан: «{value}»; укажите номер класса, например 7 или 7А")
+    if not 1 <= number <= 11:
+        raise ValueError(f"класс должен быть от 1 до 11, указано: {number}")
+    return number
+
+
+_ROLES: dict[str, ParticipantRole] = {
+    "наставник": ParticipantRole.MENTOR,
+    "наставница": ParticipantRole.MENTOR,
+    "mentor": ParticipantRole.MENTOR,
+    "наставляемый": ParticipantRole.MENTEE,
+    "наставляемая": ParticipantRole.MENTEE,
+    "наставляемый обучающийся": ParticipantRole.MENTEE,
+    "mentee": ParticipantRole.MENTEE,
+}
+
+_CATEGORIES: dict[str, ParticipantCategory] = {
+    **dict.fromkeys(
+        (
+            "обучающийся",
+            "обучающаяся",
+            "ученик",
+            "ученица",
+            "школьник",
+            "школьница",
+            "student",
+        ),
+        ParticipantCategory.STUDENT,
+    ),
+    **dict.fromkeys(
+        (
+            "педагог",
+            "учитель",
+            "преподаватель",
+            "педагогический работник",
+            "молодой специалист",
+            "teacher",
+        ),
+        ParticipantCategory.TEACHER,
+    ),
+    **dict.fromkeys(
+        (
+            "студент",
+            "студентка",
+            "студент спо",
+            "студент вуза",
+            "студент колледжа",
+            "college student",
+        ),
+        ParticipantCategory.COLLEGE_STUDENT,
+    ),
+    **dict.fromkeys(
+        (
+            "представитель работодателя",
+            "представитель предприятия",
+            "работодатель",
+            "сотрудник предприятия",
+            "employer representative",
+            "employer",
+        ),
+        ParticipantCategory.EMPLOYER_REPRESENTATIVE,
+    ),
+    **dict.fromkeys(
+        ("выпускник", "выпускница", "благодарный выпускник", "alumnus", "alumni", "graduate"),
+        ParticipantCategory.ALUMNUS,
+    ),
+}
+
+CATEGORY_TITLES = {
+    ParticipantCategory.STUDENT: "обучающийся",
+    ParticipantCategory.TEACHER: "педагог",
+    ParticipantCategory.COLLEGE_STUDENT: "студент",
+    ParticipantCategory.EMPLOYER_REPRESENTATIVE: "представитель работодателя",
+    ParticipantCategory.ALUMNUS: "выпускник",
+}
+
+
+def role(value: object) -> ParticipantRole:
+    raw = text(value)
+    if raw is None:
+        raise ValueError("укажите роль: наставник или наставляемый")
+    found = _ROLES.get(_fold(raw))
+    if found is None:
+        raise ValueError(f"роль не распознана: «{raw}»; укажите «наставник» или «наставляемый»")
+    return found
+
+
+def category(value: object) -> ParticipantCategory:
+    raw = text(value)
+    allowed = ", ".join(CATEGORY_TITLES.values())
+    if raw is None:
+        raise ValueError(f"укажите категорию: {allowed}")
+    found = _CATEGORIES.get(_fold(raw))
+    if found is None:
+        raise ValueError(f"категория не распознана: «{raw}»; допустимо: {allowed}")
+    return found
