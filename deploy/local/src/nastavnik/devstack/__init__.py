@@ -1,0 +1,1 @@
+"""Local all-in-one launcher: embedded NATS and PostgreSQL, the four services, a demo region."""
