@@ -18,6 +18,12 @@ $(UV):
 
 sync: .venv/.synced
 
+# make run: real PostgreSQL and NATS JetStream as child processes (data under var/), the four
+# services on 8001-8004 (logs in var/logs/), a demo region loaded once; prints the URLs, the demo
+# tokens and curl examples. Ctrl-C stops the services, then NATS, then PostgreSQL.
+# Settings: NASTAVNIK_DEVSTACK_VAR (var), NASTAVNIK_DEVSTACK_PG_PORT (15432),
+# NASTAVNIK_DEVSTACK_NATS_PORT (14222), NASTAVNIK_DEVSTACK_BASE_PORT (8001),
+# NASTAVNIK_DEVSTACK_DEMO=0 (no demo); NASTAVNIK_POSTGRES_URL / NASTAVNIK_NATS_URL use your servers.
 run: sync
 	$(UV) run --frozen python -m nastavnik.devstack
 
