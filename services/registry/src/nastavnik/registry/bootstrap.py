@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from nastavnik.common.auth import bearer_authenticator
+from nastavnik.common.idempotency import IdempotencyMiddleware, identify_by, lock_engine
 from nastavnik.common.runtime import ServiceRuntime, runtime_lifespan, settings_for
 from nastavnik.common.settings import ServiceSettings
 from nastavnik.common.web import create_service_app
@@ -19,6 +20,7 @@ from nastavnik.registry.entrypoints.http import RegistryApi, build_router
 SERVICE = "registry"
 DEFAULT_PORT = 8001
 MIGRATIONS = Path(__file__).parent / "migrations"
+IDEMPOTENCY_EXCLUDED = frozenset({"/api/v1/tokens"})
 
 
 def load_settings() -> ServiceSettings:
@@ -43,10 +45,18 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         readiness=runtime.readiness,
         lifespan=runtime_lifespan(runtime),
     )
+    authenticate = bearer_authenticator(runtime.session_factory)
     api = RegistryApi(
         new_uow=lambda: RegistryUnitOfWork(runtime.session_factory),
-        authenticate=bearer_authenticator(runtime.session_factory),
+        authenticate=authenticate,
     )
     app.include_router(build_router(api))
+    app.add_middleware(
+        IdempotencyMiddleware,
+        engine=lock_engine(settings.service_database_url()),
+        identify=identify_by(authenticate),
+        # a new token's secret is shown once and never stored, so its answer cannot be replayed
+        exclude_paths=IDEMPOTENCY_EXCLUDED,
+    )
     app.state.runtime = runtime
     return app

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import access_tokens
@@ -134,10 +135,74 @@ class ParticipantRepository:
         row = (await self._session.execute(statement)).first()
         return _participant(row) if row else None
 
+    async def find_by_external_ids(
+        self, school_id: uuid.UUID, external_ids: Collection[str], *, lock: bool = False
+    ) -> dict[str, Participant]:
+        """A school's records with these external ids, in one query. With ``lock`` they are
+        read for update, in external_id order so that concurrent imports queue up instead of
+        deadlocking."""
+        if not external_ids:
+            return {}
+        statement = (
+            select(participants)
+            .where(
+                participants.c.school_id == school_id,
+                participants.c.external_id.in_(list(external_ids)),
+            )
+            .order_by(participants.c.external_id)
+        )
+        if lock:
+            statement = statement.with_for_update()
+        rows = (await self._session.execute(statement)).all()
+        return {row.external_id: _participant(row) for row in rows}
+
+    async def add_many(self, new: Sequence[Participant]) -> set[str]:
+        """Insert in one statement; returns the external ids inserted (the others were
+        inserted first by a concurrent request)."""
+        if not new:
+            return set()
+        statement = (
+            pg_insert(participants)
+            .values(
+                [
+                    {
+                        "id": participant.id,
+                        "school_id": participant.school_id,
+                        "external_id": participant.external_id,
+                        **_participant_values(participant),
+                    }
+                    for participant in new
+                ]
+            )
+            .on_conflict_do_nothing(constraint="uq_participants_school_external_id")
+            .returning(participants.c.external_id)
+        )
+        return set((await self._session.scalars(statement)).all())
+
+    async def save_many(self, changed: Sequence[Participant]) -> None:
+        """Update many records with one batched statement (one round trip)."""
+        if not changed:
+            return
+        columns = list(_participant_values(changed[0]))
+        statement = (
+            update(participants)
+            .where(participants.c.id == bindparam("b_id"))
+            .values(
+                {column: bindparam(f"b_{column}") for column in columns}
+                | {"updated_at": func.now()}
+            )
+        )
+        await self._session.execute(
+            statement,
+            [
+                {"b_id": participant.id}
+                | {f"b_{key}": value for key, value in _participant_values(participant).items()}
+                for participant in changed
+            ],
+        )
+
     async def add(self, participant: Participant) -> bool:
         """Insert; ``False`` if a concurrent request inserted the same external_id first."""
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
         statement = (
             pg_insert(participants)
             .values(

@@ -28,6 +28,17 @@ class UpsertParticipant:
 
 
 @dataclass(frozen=True)
+class UpsertParticipants:
+    """Upsert many participants of one school in one transaction (a chunk of a bulk import).
+
+    ``participants`` holds ``(external_id, details)`` pairs; the external ids are distinct.
+    """
+
+    school_id: uuid.UUID
+    participants: tuple[tuple[str, ParticipantDetails], ...]
+
+
+@dataclass(frozen=True)
 class WithdrawParticipant:
     participant_id: uuid.UUID
 

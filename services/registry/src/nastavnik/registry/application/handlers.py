@@ -24,11 +24,17 @@ from nastavnik.registry.application.commands import (
     IssueToken,
     RegisterOrganisation,
     UpsertParticipant,
+    UpsertParticipants,
     WithdrawParticipant,
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.organisations import HierarchyError, Organisation, place
-from nastavnik.registry.domain.participants import Participant, check_details
+from nastavnik.registry.domain.participants import (
+    Participant,
+    ParticipantDetails,
+    Violation,
+    check_details,
+)
 
 SOURCE = "registry"
 
@@ -43,6 +49,14 @@ class UpsertOutcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What became of one record of a batch: an outcome, or the rules it broke."""
+
+    outcome: UpsertOutcome | None
+    violations: tuple[Violation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,80 @@ async def _school_for_writing(
     if school is None or not school.accepts_participants:
         raise not_found("Организация")
     return school
+
+
+async def writable_school(
+    uow: RegistryUnitOfWork, principal: Principal, school_id: uuid.UUID
+) -> Organisation:
+    """The school the principal may change (403 / 404 problems otherwise)."""
+    return await _school_for_writing(uow, principal, school_id)
+
+
+async def upsert_participants(
+    uow: RegistryUnitOfWork, principal: Principal, command: UpsertParticipants
+) -> list[RecordResult]:
+    """Upsert a batch of one school in one transaction with a few queries, not one per record.
+
+    Records that would not change anything are read but never locked or written, so a repeated
+    sync of the same file costs one read per batch and emits no events. The results are in the
+    order of ``command.participants``.
+    """
+    school = await _school_for_writing(uow, principal, command.school_id)
+    today = date.today()
+    results: list[RecordResult | None] = [None] * len(command.participants)
+    valid: dict[str, tuple[int, ParticipantDetails]] = {}
+    for index, (external_id, details) in enumerate(command.participants):
+        if external_id in valid:
+            raise ValueError(f"external_id {external_id!r} repeats within one batch")
+        violations = check_details(details, today)
+        if violations:
+            results[index] = RecordResult(None, tuple(violations))
+        else:
+            valid[external_id] = (index, details)
+
+    current = await uow.participants.find_by_external_ids(school.id, valid)
+    candidates = sorted(
+        external_id
+        for external_id, (_, details) in valid.items()
+        if external_id not in current or current[external_id].differs_from(details)
+    )
+    for external_id in valid.keys() - set(candidates):
+        results[valid[external_id][0]] = RecordResult(UpsertOutcome.UNCHANGED)
+
+    locked = await uow.participants.find_by_external_ids(school.id, candidates, lock=True)
+    created: list[tuple[int, Participant, events.ParticipantRegistered]] = []
+    for external_id in candidates:
+        if external_id not in locked:
+            index, details = valid[external_id]
+            participant, registered = Participant.register(school.id, external_id, details)
+            created.append((index, participant, registered))
+    inserted = await uow.participants.add_many([participant for _, participant, _ in created])
+    raced = [p.external_id for _, p, _ in created if p.external_id not in inserted]
+    if raced:  # a concurrent request created them first: ours become updates of those records
+        locked |= await uow.participants.find_by_external_ids(school.id, raced, lock=True)
+
+    changed: list[Participant] = []
+    for external_id in candidates:
+        existing = locked.get(external_id)
+        if existing is None:
+            continue
+        index, details = valid[external_id]
+        updated = existing.revise(details)
+        if updated is None:
+            results[index] = RecordResult(UpsertOutcome.UNCHANGED)
+            continue
+        changed.append(existing)
+        results[index] = RecordResult(UpsertOutcome.UPDATED)
+        uow.emit(_event(events.PARTICIPANT_UPDATED, updated, existing.id, existing.version, school))
+    await uow.participants.save_many(changed)
+    for index, participant, registered in created:
+        if participant.external_id in inserted:
+            results[index] = RecordResult(UpsertOutcome.CREATED)
+            uow.emit(_event(events.PARTICIPANT_REGISTERED, registered, participant.id, 1, school))
+    if changed or inserted:
+        await uow.commit()
+    assert all(result is not None for result in results)
+    return [result for result in results if result is not None]
 
 
 async def upsert_participant(
@@ -234,6 +322,7 @@ Handler = Callable[[RegistryUnitOfWork, Principal, Any], Awaitable[Any]]
 HANDLERS: dict[type, Handler] = {
     RegisterOrganisation: register_organisation,
     UpsertParticipant: upsert_participant,
+    UpsertParticipants: upsert_participants,
     WithdrawParticipant: withdraw_participant,
     IssueToken: issue_token,
 }

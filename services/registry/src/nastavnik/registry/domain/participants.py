@@ -72,9 +72,13 @@ class Participant:
             grade=details.grade,
         )
 
+    def differs_from(self, details: ParticipantDetails) -> bool:
+        """Would ``revise`` change anything? (A repeated sync changes nothing.)"""
+        return details != self.details or self.withdrawn
+
     def revise(self, details: ParticipantDetails) -> ParticipantUpdated | None:
         """Apply a school's newer record; ``None`` when nothing changed (a repeated sync)."""
-        if details == self.details and not self.withdrawn:
+        if not self.differs_from(details):
             return None
         self.details = replace(details)
         self.withdrawn = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -99,3 +100,35 @@ class TokenOut(BaseModel):
     token: str = Field(description="Shown once; only its hash is stored")
     role: AccessRole
     organisation_id: uuid.UUID
+
+
+class ReportMode(StrEnum):
+    ALL = "all"
+    REJECTED = "rejected"
+
+
+class RowError(BaseModel):
+    field: str = Field(description="The field (column) at fault: external_id, birth_date, …")
+    message: str = Field(description="What is wrong and how to fix it (Russian)")
+
+
+class RowReport(BaseModel):
+    row: int = Field(description="Row number as the spreadsheet shows it (JSON: position from 1)")
+    external_id: str | None
+    status: str = Field(description="created, updated, unchanged or rejected")
+    errors: list[RowError]
+
+
+class ImportSummaryOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+class ImportReport(BaseModel):
+    summary: ImportSummaryOut
+    ignored_columns: list[str] = Field(
+        description="Columns of the file that the registry does not read (e.g. «Телефон»)"
+    )
+    rows: list[RowReport] = Field(description="Every row in file order (or only the rejected)")

@@ -46,7 +46,7 @@ def _school_id(value: object) -> uuid.UUID | None:
 
 
 def parse_row(source: SourceRow, today: date) -> ParticipantRecord | RejectedRow:
-    if source.problems and not source.values:
+    if not source.values and any(problem.field == "row" for problem in source.problems):
         return RejectedRow(source.number, None, source.problems)  # unreadable: nothing to check
     errors = list(source.problems)
     raw = source.values

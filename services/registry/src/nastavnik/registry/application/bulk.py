@@ -1,0 +1,180 @@
+"""Bulk intake of participants: a stream of parsed rows → upserts in chunks → a per-row report.
+
+Each chunk (``CHUNK_SIZE`` rows) is one transaction that commits its rows and their outbox
+events together, so memory stays flat and a failure part-way loses nothing already committed; a
+repeated upload of the same file then reports those rows as unchanged.
+
+Duplicates: when one file names the same ``external_id`` twice, the first row is applied and
+every later one is rejected, pointing at the first. (A "later row wins" rule would make the
+first row's data flicker on every re-upload, and hide the mistake from the school.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from itertools import islice
+from typing import Protocol, TypeVar
+
+from nastavnik.common.auth import Principal
+from nastavnik.registry.application import handlers
+from nastavnik.registry.application.commands import UpsertParticipants
+from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.domain.organisations import Organisation
+from nastavnik.registry.domain.participants import Violation
+from nastavnik.registry.intake import (
+    IntakeError,
+    ParticipantRecord,
+    RejectedRow,
+    SourceRow,
+    parse_row,
+)
+
+CHUNK_SIZE = 500
+
+T = TypeVar("T")
+Parsed = ParticipantRecord | RejectedRow
+
+
+class RowStatus(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class RowResult:
+    row: int
+    external_id: str | None
+    status: RowStatus
+    errors: tuple[Violation, ...] = ()
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+    def count(self, status: RowStatus) -> None:
+        setattr(self, status.value, getattr(self, status.value) + 1)
+
+
+class ReportSink(Protocol):
+    """Where the per-row results go (the HTTP layer spools them to a temporary file)."""
+
+    def add(self, result: RowResult) -> None: ...
+
+
+def parsed_rows(rows: Iterable[SourceRow], today: date) -> Iterator[Parsed]:
+    for row in rows:
+        yield parse_row(row, today)
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+async def in_thread(chunks: Iterator[list[T]]) -> AsyncIterator[list[T]]:
+    """Advance a blocking iterator (file reading and parsing) in a worker thread, a chunk at a
+    time, so the event loop keeps serving other requests."""
+    while True:
+        chunk = await asyncio.to_thread(next, chunks, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+async def writable_school(
+    new_uow: Callable[[], RegistryUnitOfWork], principal: Principal, school_id: uuid.UUID
+) -> Organisation:
+    """Check access before a large file is even read (403 / 404 problems)."""
+    async with new_uow() as uow:
+        return await handlers.writable_school(uow, principal, school_id)
+
+
+def _duplicate(record: ParticipantRecord, first_row: int) -> RowResult:
+    message = (
+        f"идентификатор «{record.external_id}» уже встречался в строке {first_row}; "
+        "строка пропущена — оставьте в файле одну строку на участника"
+    )
+    return RowResult(
+        record.row,
+        record.external_id,
+        RowStatus.REJECTED,
+        (Violation("external_id", message),),
+    )
+
+
+def _other_school(record: ParticipantRecord, school_id: uuid.UUID) -> RowResult:
+    message = f"загрузка идёт в организацию {school_id}; участника другой организации не принять"
+    return RowResult(
+        record.row, record.external_id, RowStatus.REJECTED, (Violation("school_id", message),)
+    )
+
+
+async def _apply_chunk(
+    new_uow: Callable[[], RegistryUnitOfWork],
+    principal: Principal,
+    school_id: uuid.UUID,
+    chunk: Sequence[Parsed],
+    seen: dict[str, int],
+) -> list[RowResult]:
+    results: list[RowResult | None] = [None] * len(chunk)
+    batch: list[tuple[int, ParticipantRecord]] = []
+    for index, item in enumerate(chunk):
+        if isinstance(item, RejectedRow):
+            results[index] = RowResult(item.row, item.external_id, RowStatus.REJECTED, item.errors)
+        elif item.school_id is not None and item.school_id != school_id:
+            results[index] = _other_school(item, school_id)
+        elif item.external_id in seen:
+            results[index] = _duplicate(item, seen[item.external_id])
+        else:
+            seen[item.external_id] = item.row
+            batch.append((index, item))
+    if batch:
+        command = UpsertParticipants(
+            school_id=school_id,
+            participants=tuple((record.external_id, record.details) for _, record in batch),
+        )
+        outcomes: list[handlers.RecordResult] = await handlers.handle(new_uow(), principal, command)
+        for (index, record), outcome in zip(batch, outcomes, strict=True):
+            status = RowStatus(outcome.outcome.value) if outcome.outcome else RowStatus.REJECTED
+            results[index] = RowResult(record.row, record.external_id, status, outcome.violations)
+    return [result for result in results if result is not None]
+
+
+async def import_participants(
+    new_uow: Callable[[], RegistryUnitOfWork],
+    principal: Principal,
+    school_id: uuid.UUID,
+    chunks: AsyncIterator[Sequence[Parsed]],
+    sink: ReportSink,
+) -> ImportSummary:
+    """Apply parsed rows chunk by chunk; every row's result goes to ``sink`` in file order.
+
+    A file that turns out broken part-way (``IntakeError`` from the reader) ends the import
+    with one more rejected entry (field ``file``) saying where; the rows before it stay.
+    """
+    summary = ImportSummary()
+    seen: dict[str, int] = {}  # external_id → first row: the only state kept across chunks
+    last_row = 0
+    try:
+        async for chunk in chunks:
+            for result in await _apply_chunk(new_uow, principal, school_id, chunk, seen):
+                summary.count(result.status)
+                sink.add(result)
+                last_row = result.row
+    except IntakeError as error:
+        summary.count(RowStatus.REJECTED)
+        problem = Violation(error.field, error.message)
+        sink.add(RowResult(last_row + 1, None, RowStatus.REJECTED, (problem,)))
+    return summary

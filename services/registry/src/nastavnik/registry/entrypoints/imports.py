@@ -1,0 +1,312 @@
+"""Bulk routes: ``POST /participants/bulk`` (a JSON list) and ``POST /participants/import``
+(a CSV / XLSX / JSON file, as multipart or as the raw body).
+
+Bodies are spooled to a temporary file (in memory up to 1 MiB, on disk beyond), read and
+parsed a chunk at a time in a worker thread, and applied chunk by chunk; the per-row report is
+spooled too and streamed back at the end. Nothing holds the whole file or report in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import date
+from typing import IO, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from nastavnik.common.auth import Principal
+from nastavnik.common.problems import FieldError, ProblemError, invalid_field
+from nastavnik.registry.application import bulk
+from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.entrypoints.schemas import ImportReport, ReportMode
+from nastavnik.registry.intake import IntakeError, JsonReader, RowReader, open_reader
+from nastavnik.registry.intake.readers import (
+    CSV_MEDIA_TYPES,
+    JSON_MEDIA_TYPES,
+    XLSX_MEDIA_TYPE,
+)
+
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+SPOOL_IN_MEMORY = 1024 * 1024
+READ_CHUNK = 64 * 1024
+RAW_MEDIA_TYPES = CSV_MEDIA_TYPES | JSON_MEDIA_TYPES | {XLSX_MEDIA_TYPE, "application/octet-stream"}
+_FILENAME = re.compile(r'filename\*?=(?:UTF-8\'\')?"?([^";]+)"?', re.IGNORECASE)
+
+REPORT_DESCRIPTION = (
+    "A per-row report: every row is created, updated, unchanged or rejected with its reasons "
+    "(Russian). A bad row never stops the good ones; sending the same data again changes "
+    "nothing. Rows are applied in transactions of 500. When one external_id appears twice, the "
+    "first row is applied and the later ones are rejected."
+)
+
+
+def _spool() -> IO[bytes]:
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+
+
+class SpooledReport:
+    """``ReportSink`` that writes rows as JSON to a temporary file, then streams the answer."""
+
+    def __init__(self, mode: ReportMode) -> None:
+        self.mode = mode
+        self.file = _spool()
+        self._rows = 0
+
+    def add(self, result: bulk.RowResult) -> None:
+        if self.mode == ReportMode.REJECTED and result.status != bulk.RowStatus.REJECTED:
+            return
+        row = {
+            "row": result.row,
+            "external_id": result.external_id,
+            "status": result.status.value,
+            "errors": [{"field": e.field, "message": e.message} for e in result.errors],
+        }
+        separator = b"," if self._rows else b""
+        self.file.write(separator + json.dumps(row, ensure_ascii=False).encode())
+        self._rows += 1
+
+    def close(self) -> None:
+        self.file.close()
+
+    def stream(self, summary: bulk.ImportSummary, ignored: tuple[str, ...]) -> Iterator[bytes]:
+        head = {
+            "summary": {
+                "created": summary.created,
+                "updated": summary.updated,
+                "unchanged": summary.unchanged,
+                "rejected": summary.rejected,
+            },
+            "ignored_columns": list(ignored),
+        }
+        try:
+            yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b',"rows":['
+            self.file.seek(0)
+            while chunk := self.file.read(READ_CHUNK):
+                yield chunk
+            yield b"]}"
+        finally:
+            self.close()
+
+
+def too_large() -> ProblemError:
+    return ProblemError(
+        413,
+        "too-large",
+        "Файл слишком большой",
+        f"Наибольший размер загрузки — {MAX_UPLOAD_BYTES // (1024 * 1024)} МБ; "
+        "разделите файл на части",
+    )
+
+
+def intake_problem(error: IntakeError) -> ProblemError:
+    return ProblemError(
+        422,
+        "intake",
+        "Файл не принят",
+        error.message,
+        [FieldError(field=error.field, message=error.message, code="intake")],
+    )
+
+
+def unsupported(media_type: str, expected: str) -> ProblemError:
+    return ProblemError(
+        415,
+        "unsupported-media-type",
+        "Неподдерживаемый тип содержимого",
+        f"Тип «{media_type or 'не указан'}» не поддерживается; ожидается {expected}",
+    )
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _check_length(request: Request) -> None:
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_UPLOAD_BYTES:
+        raise too_large()
+
+
+async def spool_body(request: Request) -> IO[bytes]:
+    _check_length(request)
+    spool = _spool()
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise too_large()
+            spool.write(chunk)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+def _target_school(principal: Principal, school_id: uuid.UUID | None) -> uuid.UUID:
+    target = school_id or principal.school
+    if target is None:
+        raise invalid_field("school_id", "укажите организацию в параметре school_id")
+    return target
+
+
+async def _open(open_: Callable[[], RowReader]) -> RowReader:
+    try:
+        reader = await run_in_threadpool(open_)
+        if isinstance(reader, JsonReader):
+            await run_in_threadpool(reader.check)  # broken JSON is refused before any change
+    except IntakeError as error:
+        raise intake_problem(error) from error
+    return reader
+
+
+async def _run(
+    new_uow: Callable[[], RegistryUnitOfWork],
+    principal: Principal,
+    school_id: uuid.UUID,
+    reader: RowReader,
+    mode: ReportMode,
+) -> StreamingResponse:
+    report = SpooledReport(mode)
+    try:
+        rows = bulk.parsed_rows(reader, date.today())
+        chunks = bulk.in_thread(bulk.chunked(rows, bulk.CHUNK_SIZE))
+        summary = await bulk.import_participants(new_uow, principal, school_id, chunks, report)
+    except BaseException:
+        report.close()
+        raise
+    return StreamingResponse(
+        report.stream(summary, reader.ignored_columns), media_type="application/json"
+    )
+
+
+_PARTICIPANT_LIST = {"type": "array", "items": {"$ref": "#/components/schemas/ParticipantIn"}}
+_BINARY = {"type": "string", "format": "binary"}
+
+BULK_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _PARTICIPANT_LIST}},
+    }
+}
+IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            "A CSV (UTF-8 or Windows-1251, «;» or «,»), XLSX (the first sheet) or JSON file "
+            "with a header row; Russian column titles are accepted («Фамилия», «Имя», "
+            "«Отчество», «Дата рождения», «Класс», «Роль», «Категория», «Внешний ID»)."
+        ),
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": _BINARY},
+                    "required": ["file"],
+                }
+            },
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX_MEDIA_TYPE: {"schema": _BINARY},
+            "application/json": {"schema": _PARTICIPANT_LIST},
+        },
+    }
+}
+
+
+def add_import_routes(
+    router: APIRouter,
+    new_uow: Callable[[], RegistryUnitOfWork],
+    authenticate: Callable[..., Awaitable[Principal]],
+) -> None:
+    caller = Depends(authenticate)
+
+    @router.post(
+        "/participants/bulk",
+        tags=["participants"],
+        summary="Create or update many participants from a JSON list (per-row report)",
+        description=REPORT_DESCRIPTION,
+        response_model=ImportReport,
+        openapi_extra=BULK_BODY,
+    )
+    async def bulk_participants(
+        request: Request,
+        principal: Principal = caller,
+        school_id: uuid.UUID | None = Query(
+            default=None, description="Defaults to the organisation of the token"
+        ),
+        report: ReportMode = Query(
+            default=ReportMode.ALL, description="all rows, or only the rejected ones"
+        ),
+    ) -> StreamingResponse:
+        target = _target_school(principal, school_id)
+        media_type = _media_type(request)
+        if media_type and media_type not in JSON_MEDIA_TYPES:
+            raise unsupported(media_type, "application/json")
+        await bulk.writable_school(new_uow, principal, target)
+        spool = await spool_body(request)
+        try:
+            reader = await _open(lambda: JsonReader(spool))
+            return await _run(new_uow, principal, target, reader, report)
+        finally:
+            spool.close()
+
+    @router.post(
+        "/participants/import",
+        tags=["participants"],
+        summary="Import participants from a CSV, XLSX or JSON file (per-row report)",
+        description=REPORT_DESCRIPTION
+        + " Send the file as multipart/form-data (field «file») or as the raw body with its "
+        "Content-Type (text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml."
+        "sheet, application/json).",
+        response_model=ImportReport,
+        openapi_extra=IMPORT_BODY,
+    )
+    async def import_participants(
+        request: Request,
+        principal: Principal = caller,
+        school_id: uuid.UUID | None = Query(
+            default=None, description="Defaults to the organisation of the token"
+        ),
+        report: ReportMode = Query(
+            default=ReportMode.ALL, description="all rows, or only the rejected ones"
+        ),
+    ) -> StreamingResponse:
+        target = _target_school(principal, school_id)
+        media_type = _media_type(request)
+        if media_type != "multipart/form-data" and media_type not in RAW_MEDIA_TYPES:
+            raise unsupported(media_type, "multipart/form-data, text/csv, XLSX или JSON")
+        await bulk.writable_school(new_uow, principal, target)
+        _check_length(request)
+        if media_type == "multipart/form-data":
+            async with request.form(max_files=1, max_fields=10) as form:
+                uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+                if not uploads:
+                    raise invalid_field("file", "приложите файл в поле «file»")
+                upload = uploads[0]
+                if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+                    raise too_large()
+                stream: IO[bytes] = upload.file
+                reader = await _open(
+                    lambda: open_reader(
+                        stream, content_type=upload.content_type, filename=upload.filename
+                    )
+                )
+                return await _run(new_uow, principal, target, reader, report)
+        spool = await spool_body(request)
+        disposition = _FILENAME.search(request.headers.get("content-disposition", ""))
+        filename = disposition.group(1) if disposition else None
+        try:
+            reader = await _open(
+                lambda: open_reader(spool, content_type=media_type, filename=filename)
+            )
+            return await _run(new_uow, principal, target, reader, report)
+        finally:
+            spool.close()
