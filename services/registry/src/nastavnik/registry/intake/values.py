@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from nastavnik.common.contracts.events import ParticipantCategory, ParticipantRole
 
@@ -15,6 +16,9 @@ MAX_NAME_LENGTH = 200
 MAX_EXTERNAL_ID_LENGTH = 100
 
 _SPACES = re.compile(r"\s+")
+_RUNS_OF_SPACE = re.compile(r"\s{2,}|[^\S ]")
+_DIGIT = re.compile(r"\d")
+_LETTER = re.compile(r"[^\W\d_]")
 _RU_DATE = re.compile(
     r"^(\d{1,2})\.(\d{1,2})\.(\d{2,4})(?:\s*г\.?)?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
@@ -40,6 +44,11 @@ def is_blank(value: object) -> bool:
 
 def text(value: object) -> str | None:
     """A cell as trimmed text with single spaces; ``None`` when blank. ``ё`` is kept as is."""
+    if type(value) is str:  # the common case first: CSV cells are all text
+        stripped = value.strip()
+        if not stripped:
+            return None
+        return _SPACES.sub(" ", stripped) if _RUNS_OF_SPACE.search(stripped) else stripped
     if is_blank(value):
         return None
     if isinstance(value, bool | dict | list):
@@ -67,9 +76,9 @@ def name(value: object, title: str, *, required: bool) -> str | None:
         return None
     if len(result) > MAX_NAME_LENGTH:
         raise ValueError(f"поле «{title}» длиннее {MAX_NAME_LENGTH} символов")
-    if any(char.isdigit() for char in result):
+    if _DIGIT.search(result):
         raise ValueError(f"в поле «{title}» не должно быть цифр: «{result}»")
-    if not any(char.isalpha() for char in result):
+    if not _LETTER.search(result):
         raise ValueError(f"в поле «{title}» нет ни одной буквы: «{result}»")
     return result
 
@@ -218,7 +227,11 @@ CATEGORY_TITLES = {
 
 
 def role(value: object) -> ParticipantRole:
-    raw = text(value)
+    return _role(text(value))
+
+
+@lru_cache(maxsize=256)
+def _role(raw: str | None) -> ParticipantRole:
     if raw is None:
         raise ValueError("укажите роль: наставник или наставляемый")
     found = _ROLES.get(_fold(raw))
@@ -228,7 +241,11 @@ def role(value: object) -> ParticipantRole:
 
 
 def category(value: object) -> ParticipantCategory:
-    raw = text(value)
+    return _category(text(value))
+
+
+@lru_cache(maxsize=256)
+def _category(raw: str | None) -> ParticipantCategory:
     allowed = ", ".join(CATEGORY_TITLES.values())
     if raw is None:
         raise ValueError(f"укажите категорию: {allowed}")
