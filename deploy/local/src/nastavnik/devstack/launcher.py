@@ -17,7 +17,7 @@ from types import FrameType
 
 from nastavnik.devstack import console
 from nastavnik.devstack.config import SERVICES, ConfigError, DevstackConfig
-from nastavnik.devstack.demo import DemoState, load_demo, wait_until_counted
+from nastavnik.devstack.demo import load_demo, wait_until_counted
 from nastavnik.devstack.servers import StartupError, require_free_port, start_servers
 from nastavnik.devstack.services import ServiceGroup
 
@@ -44,7 +44,7 @@ def _stop_services(group: ServiceGroup) -> None:
     group.stop()
 
 
-def _start(config: DevstackConfig, cleanup: ExitStack) -> tuple[ServiceGroup, DemoState | None]:
+def _start(config: DevstackConfig, cleanup: ExitStack) -> ServiceGroup:
     config.var_dir.mkdir(parents=True, exist_ok=True)
     for name in SERVICES:
         require_free_port(config.service_port(name), name, "NASTAVNIK_DEVSTACK_BASE_PORT")
@@ -75,7 +75,7 @@ def _start(config: DevstackConfig, cleanup: ExitStack) -> tuple[ServiceGroup, De
                 "so far; see var/logs/monitoring.log if this does not catch up"
             )
     print(console.summary(group.services, servers, config.var_dir, state), flush=True)
-    return group, state
+    return group
 
 
 def _watch(group: ServiceGroup) -> None:
@@ -99,12 +99,12 @@ def run() -> int:
         config = DevstackConfig.from_env()
         with ExitStack() as cleanup:
             try:
-                group, _ = _start(config, cleanup)
+                group = _start(config, cleanup)
                 _watch(group)
             finally:
                 _ignore_stop_signals()  # nothing interrupts the orderly stop that follows
-    except ShutdownRequested as requested:
-        console.say(f"everything stopped ({requested})")
+    except ShutdownRequested:
+        console.say("everything stopped")
         return 0
     except (ConfigError, RuntimeError, OSError, subprocess.SubprocessError) as error:
         console.fail(str(error))
