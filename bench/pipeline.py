@@ -1,0 +1,432 @@
+"""Pipeline throughput: registry outbox → relay → JetStream → monitoring consumer → projection.
+
+What runs (all in this process, against servers of our own on free ports in a temp folder):
+
+- NATS with JetStream file storage and PostgreSQL with fsync on, the production settings
+  (``_common.embedded_servers``). NATS fsyncs every write (``sync_interval: always``) unless
+  ``BENCH_NATS_SYNC=default``; the anchor and the pipeline always share one server.
+- Anchor: raw nats-py on the same server. One connection publishes N messages of the size of a
+  real participant envelope with 500 publishes in flight while another consumes them with a
+  durable pull consumer fetching batches of 500 and acking each message; rate = N / time until
+  all are consumed. Measured before and after the pipeline; the anchor is their mean.
+- Project figure: the registry and monitoring databases are created by their own migrations
+  through the real ``ServiceRuntime`` (registry: relay on, consumers off; monitoring: relay off,
+  its real consumers subscribed through FastStream). N ``participant.registered`` envelopes
+  (one region, its municipalities and schools) are written to the registry outbox in one
+  committed transaction while both services are running and idle; the clock starts at that
+  commit and stops when monitoring's ``participants`` projection holds all N rows. A warm-up
+  round of the same kind runs first.
+- Checks: exactly N new projection rows, N inbox rows, N events applied (the consumer's own
+  counter), N messages in the stream, no duplicates, no dead letters, an empty outbox backlog
+  and no unacknowledged messages. Any miss exits with status 1 and no JSON line.
+
+Environment: ``BENCH_N`` (default 20000), ``BENCH_WARMUP`` (default 1000), ``BENCH_NATS_SYNC``
+(``always``, the default, or ``default`` for NATS's two-minute fsync), ``BENCH_KEEP_DATA=1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+import nats
+from _common import (
+    Servers,
+    Stopwatch,
+    embedded_servers,
+    emit,
+    env_int,
+    machine_summary,
+    say,
+)
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from prometheus_client import REGISTRY as METRICS
+
+from nastavnik.common.contracts.envelope import Envelope, TenantKeys
+from nastavnik.common.contracts.events import (
+    PARTICIPANT_REGISTERED,
+    ParticipantCategory,
+    ParticipantRegistered,
+    ParticipantRole,
+)
+from nastavnik.common.contracts.streams import DEAD_LETTER, REGISTRY
+from nastavnik.common.db import asyncpg_dsn
+from nastavnik.common.outbox import add_to_outbox, build_event
+from nastavnik.common.runtime import ServiceRuntime
+from nastavnik.common.settings import ServiceSettings
+from nastavnik.monitoring import bootstrap as monitoring_bootstrap
+from nastavnik.monitoring.application.handlers import REGISTRY_CONSUMER
+from nastavnik.registry import bootstrap as registry_bootstrap
+
+BENCH = "pipeline"
+TARGET = 0.5
+IN_FLIGHT = 500
+FETCH_BATCH = 500
+POLL_SECONDS = 0.02
+DEADLINE_SECONDS = 300.0
+
+ANCHOR_STREAM = "BENCH_ANCHOR"
+ANCHOR_SUBJECT = "bench.anchor.participant"
+
+
+# --- a realistic region ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Region:
+    schools: Sequence[TenantKeys]
+
+
+def build_region(rng: random.Random, municipalities: int = 30, schools_each: int = 20) -> Region:
+    region = uuid.UUID(int=rng.getrandbits(128), version=4)
+    schools = []
+    for _ in range(municipalities):
+        municipality = uuid.UUID(int=rng.getrandbits(128), version=4)
+        for _ in range(schools_each):
+            school = uuid.UUID(int=rng.getrandbits(128), version=4)
+            schools.append(TenantKeys(region=region, municipality=municipality, school=school))
+    return Region(schools=schools)
+
+
+def participant_events(region: Region, count: int, rng: random.Random) -> list[Envelope]:
+    """``participant.registered`` envelopes as the registry builds them: one aggregate each."""
+    envelopes = []
+    for _ in range(count):
+        participant_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        if rng.random() < 0.2:
+            role = ParticipantRole.MENTOR
+            category = rng.choice(
+                [
+                    ParticipantCategory.TEACHER,
+                    ParticipantCategory.EMPLOYER_REPRESENTATIVE,
+                    ParticipantCategory.ALUMNUS,
+                    ParticipantCategory.STUDENT,
+                ]
+            )
+        else:
+            role = ParticipantRole.MENTEE
+            category = rng.choice(
+                [ParticipantCategory.STUDENT, ParticipantCategory.COLLEGE_STUDENT]
+            )
+        grade = rng.randint(5, 11) if category == ParticipantCategory.STUDENT else None
+        data = ParticipantRegistered(
+            participant_id=participant_id, role=role, category=category, grade=grade
+        )
+        envelopes.append(
+            build_event(
+                PARTICIPANT_REGISTERED,
+                data,
+                source="registry",
+                aggregate_id=participant_id,
+                sequence=1,
+                tenant=rng.choice(region.schools),
+            )
+        )
+    return envelopes
+
+
+# --- anchor: raw nats-py -----------------------------------------------------------------------
+
+
+async def measure_anchor(nats_url: str, count: int, warmup: int, payload: bytes, tag: str) -> float:
+    """Publish ``count`` messages with IN_FLIGHT in flight while a pull consumer drains them."""
+    publisher = await nats.connect(nats_url, name=f"bench-anchor-pub-{tag}")
+    consumer = await nats.connect(nats_url, name=f"bench-anchor-sub-{tag}")
+    try:
+        js = publisher.jetstream(publish_async_max_pending=IN_FLIGHT)
+        stream = f"{ANCHOR_STREAM}_{tag}"
+        subject = f"{ANCHOR_SUBJECT}.{tag}"
+        await js.add_stream(
+            StreamConfig(
+                name=stream,
+                subjects=[subject],
+                retention=RetentionPolicy.LIMITS,
+                storage=StorageType.FILE,
+                duplicate_window=REGISTRY.duplicate_window.total_seconds(),
+            )
+        )
+        pull = await consumer.jetstream().pull_subscribe(
+            subject,
+            durable=f"bench-anchor-{tag}",
+            stream=stream,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.ALL,
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=60,
+                max_ack_pending=max(FETCH_BATCH * 4, 1000),
+            ),
+        )
+
+        async def publish(total: int) -> None:
+            # nats-py's own pipelined publish: at most IN_FLIGHT unacknowledged at any time
+            acks = [await js.publish_async(subject, payload) for _ in range(total)]
+            for ack in acks:
+                await ack
+
+        async def consume(total: int) -> None:
+            received = 0
+            while received < total:
+                try:
+                    messages = await pull.fetch(FETCH_BATCH, timeout=1.0)
+                except nats.errors.TimeoutError:
+                    continue
+                for message in messages:
+                    await message.ack()
+                received += len(messages)
+
+        async def round_trip(total: int) -> float:
+            with Stopwatch() as watch:
+                await asyncio.gather(publish(total), consume(total))
+            return watch.seconds
+
+        await round_trip(warmup)
+        cpu_started = time.process_time()
+        seconds = await round_trip(count)
+        cpu_seconds = time.process_time() - cpu_started
+        await js.delete_stream(stream)
+        rate = count / seconds
+        say(
+            f"anchor ({tag}): {rate:,.0f} msg/s ({count} in {seconds:.2f}s; "
+            f"this process used {cpu_seconds:.2f}s of CPU)"
+        )
+        return rate
+    finally:
+        await publisher.close()
+        await consumer.close()
+
+
+# --- the project's pipeline --------------------------------------------------------------------
+
+
+def _settings(servers: Servers, service: str, *, relay: bool, consumers: bool) -> ServiceSettings:
+    return ServiceSettings(
+        service_name=service,
+        postgres_url=servers.postgres.url,
+        database_url=servers.database_url(f"bench_{service}"),
+        nats_url=servers.nats.url,
+        relay_enabled=relay,
+        consumers_enabled=consumers,
+    )
+
+
+def _metric(name: str, labels: dict[str, str]) -> float:
+    return METRICS.get_sample_value(name, labels) or 0.0
+
+
+class BenchFailedError(Exception):
+    """The pipeline lost or double-counted something: the figure means nothing."""
+
+
+@dataclass
+class PipelineRound:
+    seconds: float
+    relay_seconds: float
+    cpu_seconds: float
+
+    def rate(self, count: int) -> float:
+        return count / self.seconds
+
+
+class Pipeline:
+    def __init__(self, servers: Servers) -> None:
+        self.registry = registry_bootstrap.create_runtime(
+            _settings(servers, "registry", relay=True, consumers=False)
+        )
+        self.monitoring = ServiceRuntime(
+            settings=_settings(servers, "monitoring", relay=False, consumers=True),
+            migrations_dir=monitoring_bootstrap.MIGRATIONS,
+            consumer_specs=monitoring_bootstrap.CONSUMERS,
+        )
+        self.monitoring_dsn = asyncpg_dsn(self.monitoring.settings.service_database_url())
+        self.registry_dsn = asyncpg_dsn(self.registry.settings.service_database_url())
+        self.expected = 0
+
+    async def start(self) -> None:
+        await self.monitoring.start()
+        await self.registry.start()
+
+    async def stop(self) -> None:
+        await self.registry.stop()
+        await self.monitoring.stop()
+
+    async def round(self, envelopes: Sequence[Envelope]) -> PipelineRound:
+        """Commit the envelopes to the outbox at once; time until the projection has them all."""
+        self.expected += len(envelopes)
+        published_before = self._published()
+        async with self.registry.session_factory.begin() as session:
+            await add_to_outbox(session, envelopes)
+        started = time.perf_counter()  # the relay is woken by the commit's NOTIFY
+        cpu_started = time.process_time()
+        relay_done = 0.0
+        probe = await asyncpg.connect(self.monitoring_dsn)
+        try:
+            while True:
+                now = time.perf_counter()
+                if not relay_done and self._published() - published_before >= len(envelopes):
+                    relay_done = now - started
+                rows = await probe.fetchval("SELECT count(*) FROM participants")
+                if rows >= self.expected:
+                    seconds = time.perf_counter() - started
+                    cpu_seconds = time.process_time() - cpu_started
+                    break
+                if now - started > DEADLINE_SECONDS:
+                    raise BenchFailedError(
+                        f"projection holds {rows} of {self.expected} rows "
+                        f"after {DEADLINE_SECONDS:.0f}s"
+                    )
+                await asyncio.sleep(POLL_SECONDS)
+        finally:
+            await probe.close()
+        return PipelineRound(
+            seconds=seconds, relay_seconds=relay_done or seconds, cpu_seconds=cpu_seconds
+        )
+
+    def _published(self) -> float:
+        return _metric("nastavnik_outbox_published_total", {"service": "registry"})
+
+    async def verify(self) -> list[str]:
+        """Everything that must hold once the projection is complete; returns the lines."""
+        expected = self.expected
+        consumer = REGISTRY_CONSUMER.name
+        labels = {"service": "monitoring", "consumer": consumer}
+        problems: list[str] = []
+        client = self.monitoring.client
+        assert client is not None
+        js = client.jetstream()
+        # acks are fire-and-forget: give the last ones a moment to reach the server
+        deadline = time.monotonic() + 10
+        while True:
+            info = await js.consumer_info(REGISTRY.name, consumer)
+            settled = info.num_pending == 0 and info.num_ack_pending == 0
+            if settled or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        monitoring = await asyncpg.connect(self.monitoring_dsn)
+        registry = await asyncpg.connect(self.registry_dsn)
+        try:
+            projection = await monitoring.fetchval("SELECT count(*) FROM participants")
+            inbox = await monitoring.fetchval(
+                "SELECT count(*) FROM inbox WHERE consumer = $1", consumer
+            )
+            unpublished = await registry.fetchval(
+                "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+            )
+            outbox_rows = await registry.fetchval("SELECT count(*) FROM outbox")
+        finally:
+            await monitoring.close()
+            await registry.close()
+        stream = await js.stream_info(REGISTRY.name)
+        dead = await js.stream_info(DEAD_LETTER.name)
+        applied = _metric("nastavnik_events_consumed_total", labels)
+        duplicates = _metric("nastavnik_events_duplicate_total", labels)
+        failed = _metric("nastavnik_events_failed_total", labels)
+        checks = [
+            ("projection rows", projection, expected),
+            ("inbox rows", inbox, expected),
+            ("events applied (consumer counter)", applied, expected),
+            ("outbox rows", outbox_rows, expected),
+            ("outbox rows unpublished", unpublished, 0),
+            ("messages in the stream", stream.state.messages, expected),
+            ("consumer pending", info.num_pending, 0),
+            ("consumer awaiting ack", info.num_ack_pending, 0),
+            ("duplicates absorbed by the inbox", duplicates, 0),
+            ("handler failures", failed, 0),
+            ("dead letters", dead.state.messages, 0),
+        ]
+        lines = []
+        for what, got, want in checks:
+            ok = int(got) == want
+            lines.append(f"  check {what}: {int(got)} (expected {want}) {'ok' if ok else 'FAIL'}")
+            if not ok:
+                problems.append(f"{what}: {int(got)}, expected {want}")
+        if problems:
+            for line in lines:
+                say(line)
+            raise BenchFailedError("; ".join(problems))
+        return lines
+
+
+async def run(servers: Servers, count: int, warmup: int) -> None:
+    rng = random.Random(20_240_901)
+    region = build_region(rng)
+    sample = participant_events(region, 1, rng)[0]
+    payload = sample.model_dump_json().encode()
+    say(f"payload: a participant.registered envelope, {len(payload)} bytes")
+
+    say(f"anchor (before): raw nats-py, {count} messages, {IN_FLIGHT} publishes in flight ...")
+    anchor_before = await measure_anchor(servers.nats.url, count, warmup, payload, "before")
+
+    warm_events = participant_events(region, warmup, rng)
+    events = participant_events(region, count, rng)
+    pipeline = Pipeline(servers)
+    await pipeline.start()
+    try:
+        say(f"pipeline warm-up: {warmup} events ...")
+        warm = await pipeline.round(warm_events)
+        say(f"pipeline warm-up: {warm.rate(warmup):,.0f} events/s")
+        say(f"pipeline: {count} events committed to the outbox at once ...")
+        timed = await pipeline.round(events)
+        checks = await pipeline.verify()
+    finally:
+        await pipeline.stop()
+    value = timed.rate(count)
+    say(
+        f"pipeline: {count} events in {timed.seconds:.2f}s = {value:,.0f} events/s "
+        f"(relay had published them all after {timed.relay_seconds:.2f}s; "
+        f"this process used {timed.cpu_seconds:.2f}s of CPU)"
+    )
+    for line in checks:
+        say(line)
+
+    say(f"anchor (after): raw nats-py, {count} messages ...")
+    anchor_after = await measure_anchor(servers.nats.url, count, warmup, payload, "after")
+    anchor = (anchor_before + anchor_after) / 2
+    ratio = value / anchor
+    verdict = "meets" if ratio >= TARGET else "BELOW"
+    say(f"anchor (mean of before and after): {anchor:,.0f} msg/s")
+    say(f"ratio pipeline/anchor: {ratio:.2f} ({verdict} the target {TARGET})")
+    emit(
+        BENCH,
+        round(value, 1),
+        "events/s",
+        anchor=round(anchor, 1),
+        ratio=round(ratio, 3),
+        target=TARGET,
+    )
+
+
+def main() -> int:
+    count = env_int("BENCH_N", 20_000)
+    warmup = env_int("BENCH_WARMUP", 1_000)
+    sync_always = os.environ.get("BENCH_NATS_SYNC", "always").strip().lower() != "default"
+    say(f"bench {BENCH}: outbox → relay → JetStream → consumer → projection, N={count}")
+    say(machine_summary())
+    say(
+        "servers: nats-server (JetStream file storage, sync_interval "
+        f"{'always' if sync_always else '2m'}) and PostgreSQL (fsync on), ours, on free ports"
+    )
+    try:
+        with embedded_servers(BENCH, nats_sync_always=sync_always) as servers:
+            asyncio.run(run(servers, count, warmup))
+    except BenchFailedError as failure:
+        print(f"bench {BENCH} FAILED: {failure}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
