@@ -8,8 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import Column, DateTime, String, Table, Uuid, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Column, DateTime, String, Table, Uuid, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.outbox import messaging_metadata
@@ -23,19 +22,22 @@ inbox = Table(
 )
 
 
+# One statement with an array parameter, whatever the batch size: PostgreSQL prepares it once, and
+# SQLAlchemy does not compile a fresh multi-row VALUES clause (two binds a row) for every batch.
+_CLAIM = text(
+    "INSERT INTO inbox (consumer, event_id) "
+    "SELECT :consumer, unnest(CAST(:event_ids AS uuid[])) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+).columns(event_id=Uuid)
+
+
 async def claim_new_events(
     session: AsyncSession, consumer: str, event_ids: Collection[uuid.UUID]
 ) -> set[uuid.UUID]:
     """Record the ids for ``consumer`` and return those that were not processed before."""
     if not event_ids:
         return set()
-    statement = (
-        insert(inbox)
-        .values([{"consumer": consumer, "event_id": event_id} for event_id in event_ids])
-        .on_conflict_do_nothing()
-        .returning(inbox.c.event_id)
-    )
-    result = await session.execute(statement)
+    result = await session.execute(_CLAIM, {"consumer": consumer, "event_ids": list(event_ids)})
     return set(result.scalars())
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
@@ -16,24 +16,11 @@ from nastavnik.monitoring.adapters.tables import organisations, participants
 from nastavnik.monitoring.domain.participants import ParticipantState
 
 
-async def upsert_participant_states(
-    session: AsyncSession, states: Sequence[ParticipantState]
-) -> None:
-    """Write states, never letting an older version overwrite a newer one."""
-    if not states:
-        return
-    rows = [
-        asdict(state)
-        | {
-            "role": state.role and state.role.value,
-            "category": state.category and state.category.value,
-        }
-        for state in states
-    ]
-    statement = insert(participants).values(rows)
+def _participant_upsert() -> Insert:
+    statement = insert(participants)
     excluded = statement.excluded
     withdrawn = excluded.active.is_(False)
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[participants.c.participant_id],
         set_={
             "version": excluded.version,
@@ -48,7 +35,34 @@ async def upsert_participant_states(
         },
         where=participants.c.version < excluded.version,
     )
-    await session.execute(statement)
+
+
+# Built once and run as an executemany: SQLAlchemy compiles it once (a multi-row VALUES clause
+# would be compiled anew for every batch, nine binds a row) and asyncpg sends the rows pipelined.
+_UPSERT_PARTICIPANT = _participant_upsert()
+
+
+async def upsert_participant_states(
+    session: AsyncSession, states: Sequence[ParticipantState]
+) -> None:
+    """Write states, never letting an older version overwrite a newer one."""
+    if not states:
+        return
+    rows = [
+        {
+            "participant_id": state.participant_id,
+            "version": state.version,
+            "region_id": state.region_id,
+            "municipality_id": state.municipality_id,
+            "school_id": state.school_id,
+            "active": state.active,
+            "role": state.role and state.role.value,
+            "category": state.category and state.category.value,
+            "grade": state.grade,
+        }
+        for state in states
+    ]
+    await session.execute(_UPSERT_PARTICIPANT, rows)
 
 
 async def upsert_organisations(session: AsyncSession, rows: Sequence[Mapping[str, object]]) -> None:
