@@ -14,6 +14,7 @@ malformed body can be dead-lettered instead of stalling the batch.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,10 +72,17 @@ class ConsumerSpec:
         return sorted({spec.subject for spec in self.handlers})
 
     def handler_for(self, event_type: str) -> BatchHandler | None:
-        for spec, handler in self.handlers.items():
-            if spec.type == event_type:
-                return handler
-        return None
+        found = self._by_type.get(event_type)
+        return found[1] if found else None
+
+    def event_spec_for(self, event_type: str) -> EventSpec[Any] | None:
+        found = self._by_type.get(event_type)
+        return found[0] if found else None
+
+    @functools.cached_property
+    def _by_type(self) -> dict[str, tuple[EventSpec[Any], BatchHandler]]:
+        """Looked up for every message: built once."""
+        return {spec.type: (spec, handler) for spec, handler in self.handlers.items()}
 
 
 @dataclass
@@ -103,9 +111,9 @@ class EventConsumer:
 
     async def process(self, messages: Sequence[Msg]) -> None:
         parsed = [self._parse(message) for message in messages]
-        for item in parsed:
-            if item.message.metadata.num_delivered > 1:
-                metrics.EVENTS_REDELIVERED.labels(self.service, self.spec.name).inc()
+        redelivered = sum(1 for item in parsed if item.message.metadata.num_delivered > 1)
+        if redelivered:
+            metrics.EVENTS_REDELIVERED.labels(self.service, self.spec.name).inc(redelivered)
         good = [item for item in parsed if item.envelope is not None]
         for item in parsed:
             if item.error is not None:
@@ -130,9 +138,9 @@ class EventConsumer:
             envelope = Envelope.model_validate_json(message.data)
         except ValidationError as error:
             return _Parsed(message, error=f"malformed envelope: {_short(error)}")
-        if self.spec.handler_for(envelope.type) is None:
+        spec = self.spec.event_spec_for(envelope.type)
+        if spec is None:
             return _Parsed(message, error=f"no handler for event type {envelope.type!r}")
-        spec = next(s for s in self.spec.handlers if s.type == envelope.type)
         try:
             spec.data_model.model_validate(envelope.data)
         except ValidationError as error:
