@@ -17,8 +17,8 @@ from types import FrameType
 
 from nastavnik.devstack import console
 from nastavnik.devstack.config import SERVICES, ConfigError, DevstackConfig
-from nastavnik.devstack.demo import load_demo, wait_until_counted
-from nastavnik.devstack.servers import StartupError, require_free_port, start_servers
+from nastavnik.devstack.demo import DemoState, load_demo, wait_until_counted
+from nastavnik.devstack.servers import Servers, StartupError, require_free_port, start_servers
 from nastavnik.devstack.services import ServiceGroup
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -49,6 +49,13 @@ def _start(config: DevstackConfig, cleanup: ExitStack) -> ServiceGroup:
     for name in SERVICES:
         require_free_port(config.service_port(name), name, "NASTAVNIK_DEVSTACK_BASE_PORT")
     servers = start_servers(config, cleanup, console.say)
+    group = _start_services(config, servers, cleanup)
+    state = _load_demo(config, group) if config.load_demo else None
+    print(console.summary(group.services, servers, config.var_dir, state), flush=True)
+    return group
+
+
+def _start_services(config: DevstackConfig, servers: Servers, cleanup: ExitStack) -> ServiceGroup:
     group = ServiceGroup.create(
         SERVICES,
         port_of=config.service_port,
@@ -60,22 +67,21 @@ def _start(config: DevstackConfig, cleanup: ExitStack) -> ServiceGroup:
     console.say(f"starting {', '.join(SERVICES)} (logs in {config.log_dir})")
     group.start()
     group.wait_ready(lambda service: console.say(f"{service.name} is ready at {service.url}"))
-    state = None
-    if config.load_demo:
-        registry = group["registry"]
-        state = load_demo(
-            config.demo_file, config.region_name, registry.url, registry.env, console.say
-        )
-        counted = wait_until_counted(state, group["monitoring"].url)
-        if counted is not None and counted >= state.participants:
-            console.say(f"monitoring counts all {state.participants} demo participants")
-        else:
-            console.say(
-                f"monitoring counts {counted or 0} of {state.participants} demo participants "
-                "so far; see var/logs/monitoring.log if this does not catch up"
-            )
-    print(console.summary(group.services, servers, config.var_dir, state), flush=True)
     return group
+
+
+def _load_demo(config: DevstackConfig, group: ServiceGroup) -> DemoState:
+    registry, monitoring = group["registry"], group["monitoring"]
+    state = load_demo(config.demo_file, config.region_name, registry.url, registry.env, console.say)
+    counted = wait_until_counted(state, monitoring.url)
+    if counted is not None and counted >= state.participants:
+        console.say(f"monitoring counts all {state.participants} demo participants")
+    else:
+        console.say(
+            f"monitoring counts {counted or 0} of {state.participants} demo participants so "
+            f"far; see {monitoring.log_file} if this does not catch up"
+        )
+    return state
 
 
 def _watch(group: ServiceGroup) -> None:
