@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import date
 from typing import IO, Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -302,7 +303,7 @@ def add_import_routes(
                 return await _run(new_uow, principal, target, reader, report)
         spool = await spool_body(request)
         disposition = _FILENAME.search(request.headers.get("content-disposition", ""))
-        filename = disposition.group(1) if disposition else None
+        filename = unquote(disposition.group(1)) if disposition else None
         try:
             reader = await _open(
                 lambda: open_reader(spool, content_type=media_type, filename=filename)

@@ -1,0 +1,262 @@
+"""``nastavnik-upload``: a school sends its register file to the registry from the command line.
+
+    python -m nastavnik.registry.client upload реестр.xlsx --url https://… --token nst_…
+
+The file (CSV, XLSX or JSON) is streamed to ``POST /api/v1/participants/import`` with a
+progress bar, under one ``Idempotency-Key``: a dropped connection is retried with the same key,
+so the file is never applied twice and the report of the first run comes back. The report is
+printed in Russian; ``--report-file`` saves it whole as JSON.
+
+The token may come from ``NASTAVNIK_TOKEN`` instead of the command line (safer: command lines
+are visible to other users of the computer).
+
+Exit codes: 0 every row accepted, 2 some rows rejected, 1 the file was not accepted at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from nastavnik.registry.intake.columns import TITLES
+
+IMPORT_PATH = "/api/v1/participants/import"
+CHUNK = 256 * 1024
+MEDIA_TYPES = {
+    ".csv": "text/csv",
+    ".txt": "text/csv",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".json": "application/json",
+}
+RETRY_STATUSES = frozenset({409, 502, 503, 504})  # 409: the first try is still running
+SHOWN_REJECTED = 50
+FIELD_TITLES = TITLES | {"row": "Строка", "file": "Файл"}
+
+EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    url: str
+    token: str
+    school_id: str | None = None
+    idempotency_key: str | None = None
+    only_rejected: bool = False
+    report_file: Path | None = None
+    retries: int = 3
+    timeout: float | None = None  # seconds to wait for the report; None: as long as it takes
+
+
+def _size(size: int) -> str:
+    for unit, scale in (("ГБ", 1 << 30), ("МБ", 1 << 20), ("КБ", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}".replace(".", ",")
+    return f"{size} Б"
+
+
+async def _chunks(path: Path, progress: Progress, task: TaskID) -> AsyncIterator[bytes]:
+    progress.reset(task)
+    with path.open("rb") as file:
+        while chunk := await asyncio.to_thread(file.read, CHUNK):
+            progress.advance(task, len(chunk))
+            yield chunk
+    progress.update(task, description="Сервер проверяет строки…")
+
+
+async def _send(
+    upload: Upload, client: httpx.AsyncClient, console: Console
+) -> httpx.Response | None:
+    size = upload.path.stat().st_size
+    media_type = MEDIA_TYPES.get(upload.path.suffix.lower(), "application/octet-stream")
+    headers = {
+        "Authorization": f"Bearer {upload.token}",
+        "Content-Type": media_type,
+        "Content-Length": str(size),
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(upload.path.name)}",
+        "Idempotency-Key": upload.idempotency_key or str(uuid.uuid4()),
+    }
+    params: dict[str, str] = {}
+    if upload.school_id:
+        params["school_id"] = upload.school_id
+    if upload.only_rejected:
+        params["report"] = "rejected"
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("Отправка файла", total=size)
+        for attempt in range(upload.retries + 1):
+            if attempt:
+                delay = min(2**attempt, 30)
+                console.print(f"Повтор через {delay} с (попытка {attempt + 1})…")
+                await asyncio.sleep(delay)
+            try:
+                response = await client.post(
+                    upload.url.rstrip("/") + IMPORT_PATH,
+                    content=_chunks(upload.path, progress, task),
+                    headers=headers,
+                    params=params,
+                )
+            except httpx.TransportError as error:
+                console.print(f"[yellow]Связь с сервером прервалась:[/] {error!r}")
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < upload.retries:
+                continue
+            return response
+    return None
+
+
+def _print_problem(response: httpx.Response, console: Console) -> None:
+    try:
+        problem = response.json()
+    except ValueError:
+        console.print(f"[red]Сервер ответил {response.status_code}[/]: {response.text[:500]}")
+        return
+    console.print(f"[red]Файл не принят[/] ({response.status_code}): {problem.get('title', '')}")
+    if problem.get("detail"):
+        console.print(problem["detail"])
+    for error in problem.get("errors") or []:
+        field = FIELD_TITLES.get(error.get("field", ""), error.get("field", ""))
+        console.print(f"  • {field}: {error.get('message', '')}")
+
+
+def print_report(report: dict[str, Any], console: Console, file_name: str) -> None:
+    summary = report["summary"]
+    console.print(f"[bold]Файл «{file_name}» обработан.[/]")
+    console.print(
+        f"Создано: {summary['created']}, обновлено: {summary['updated']}, "
+        f"без изменений: {summary['unchanged']}, отклонено: {summary['rejected']}"
+    )
+    if report.get("ignored_columns"):
+        ignored = ", ".join(f"«{title}»" for title in report["ignored_columns"])
+        console.print(f"Эти столбцы не загружаются: {ignored}")
+    rejected = [row for row in report["rows"] if row["status"] == "rejected"]
+    if not rejected:
+        if summary["rejected"] == 0:
+            console.print("[green]Все строки приняты.[/]")
+        return
+    table = Table(title="Отклонённые строки: исправьте и загрузите файл снова")
+    table.add_column("Строка", justify="right")
+    table.add_column("ID")
+    table.add_column("Поле")
+    table.add_column("Что не так")
+    for row in rejected[:SHOWN_REJECTED]:
+        for error in row["errors"]:
+            field = FIELD_TITLES.get(error["field"], error["field"])
+            table.add_row(str(row["row"]), row["external_id"] or "", field, error["message"])
+    console.print(table)
+    if len(rejected) > SHOWN_REJECTED:
+        console.print(
+            f"…и ещё {len(rejected) - SHOWN_REJECTED} строк; полный отчёт сохраняется "
+            "параметром --report-file"
+        )
+
+
+async def upload_file(
+    upload: Upload,
+    *,
+    console: Console | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> int:
+    """Send the file and print the report; returns the exit code."""
+    console = console or Console()
+    if not upload.path.is_file():
+        console.print(f"[red]Файл не найден:[/] {upload.path}")
+        return EXIT_FAILED
+    console.print(f"Файл: {upload.path.name} ({_size(upload.path.stat().st_size)})")
+    timeout = httpx.Timeout(connect=15, read=upload.timeout, write=120, pool=15)
+    async with httpx.AsyncClient(timeout=timeout, transport=transport) as client:
+        response = await _send(upload, client, console)
+    if response is None:
+        console.print("[red]Не удалось связаться с сервером; файл не загружен.[/]")
+        return EXIT_FAILED
+    if response.status_code != 200:
+        _print_problem(response, console)
+        return EXIT_FAILED
+    report = response.json()
+    if upload.report_file:
+        upload.report_file.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+        console.print(f"Полный отчёт сохранён: {upload.report_file}")
+    if response.headers.get("idempotent-replayed"):
+        console.print(
+            "(Этот файл уже был загружен с тем же ключом: показан отчёт первой загрузки.)"
+        )
+    print_report(report, console, upload.path.name)
+    return EXIT_REJECTED if report["summary"]["rejected"] else EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nastavnik-upload",
+        description="Загрузка реестра наставников и наставляемых школы в региональную систему.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    upload = commands.add_parser("upload", help="отправить файл CSV, XLSX или JSON")
+    upload.add_argument("file", type=Path, help="файл реестра (.csv, .xlsx или .json)")
+    upload.add_argument("--url", required=True, help="адрес реестра, например https://reestr…")
+    upload.add_argument(
+        "--token",
+        default=os.environ.get("NASTAVNIK_TOKEN"),
+        help="токен школы (или переменная окружения NASTAVNIK_TOKEN)",
+    )
+    upload.add_argument("--school", help="ID организации, если токен не школьный")
+    upload.add_argument("--idempotency-key", help="ключ повтора (по умолчанию — новый UUID)")
+    upload.add_argument(
+        "--only-rejected", action="store_true", help="в отчёте только отклонённые строки"
+    )
+    upload.add_argument("--report-file", type=Path, help="сохранить полный отчёт (JSON)")
+    upload.add_argument("--retries", type=int, default=3, help="повторы при обрыве связи")
+    upload.add_argument(
+        "--timeout", type=float, default=None, help="сколько секунд ждать отчёт (без ограничения)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if not args.token:
+        print("Укажите токен: --token или переменная NASTAVNIK_TOKEN", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
+    upload = Upload(
+        path=args.file,
+        url=args.url,
+        token=args.token,
+        school_id=args.school,
+        idempotency_key=args.idempotency_key,
+        only_rejected=args.only_rejected,
+        report_file=args.report_file,
+        retries=args.retries,
+        timeout=args.timeout,
+    )
+    sys.exit(asyncio.run(upload_file(upload)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The upload tool against the in-process registry (real PostgreSQL and NATS)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from rich.console import Console
+
+from nastavnik.registry.client import EXIT_FAILED, EXIT_REJECTED, Upload, upload_file
+
+pytestmark = pytest.mark.integration
+
+CSV = (
+    "Внешний ID;Фамилия;Имя;Дата рождения;Класс;Роль;Категория;Телефон\r\n"
+    "1;Ёлкина;Алёна;05.09.2012;7А;наставляемый;обучающийся;+7\r\n"
+    "2;Иванов;Пётр;31.02.2012;7;наставляемый;обучающийся;\r\n"
+    "3;Соколова;Анна;;;наставник;педагог;\r\n"
+)
+
+
+class LosesFirstAnswer(httpx.AsyncBaseTransport):
+    """The first request reaches the server, but its answer is lost on the way back."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        response = await self.inner.handle_async_request(request)
+        if self.calls == 1:
+            await response.aread()
+            raise httpx.ReadError("connection reset", request=request)
+        return response
+
+
+def console() -> tuple[Console, io.StringIO]:
+    output = io.StringIO()
+    return Console(file=output, width=200, force_terminal=False), output
+
+
+async def test_upload_prints_a_russian_report_and_saves_it(registry: Any, tmp_path: Path) -> None:
+    path = tmp_path / "реестр.csv"
+    path.write_bytes(CSV.encode("cp1251"))
+    report_file = tmp_path / "отчёт.json"
+    screen, output = console()
+    upload = Upload(path=path, url="http://t", token=registry.school_token, report_file=report_file)
+
+    code = await upload_file(
+        upload, console=screen, transport=httpx.ASGITransport(app=registry.app)
+    )
+
+    text = output.getvalue()
+    assert code == EXIT_REJECTED
+    assert "Создано: 2, обновлено: 0, без изменений: 0, отклонено: 1" in text
+    assert "Эти столбцы не загружаются: «Телефон»" in text
+    assert "Дата рождения" in text
+    assert "такой даты нет: «31.02.2012»" in text
+    saved = json.loads(report_file.read_text("utf-8"))
+    assert saved["summary"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+
+
+async def test_a_lost_answer_is_retried_with_the_same_key(registry: Any, tmp_path: Path) -> None:
+    path = tmp_path / "реестр.csv"
+    path.write_bytes(CSV.encode("cp1251"))
+    screen, output = console()
+    transport = LosesFirstAnswer(httpx.ASGITransport(app=registry.app))
+
+    code = await upload_file(
+        Upload(path=path, url="http://t", token=registry.school_token),
+        console=screen,
+        transport=transport,
+    )
+
+    text = output.getvalue()
+    assert (code, transport.calls) == (EXIT_REJECTED, 2)
+    assert "Связь с сервером прервалась" in text
+    assert "показан отчёт первой загрузки" in text
+    # the replayed report is the first run's: the rows were created once, not "unchanged"
+    assert "Создано: 2, обновлено: 0, без изменений: 0, отклонено: 1" in text
+    assert len(await registry.outbox_events("participant.registered")) == 2
+
+
+async def test_a_refused_file_explains_why(registry: Any, tmp_path: Path) -> None:
+    path = tmp_path / "список.csv"
+    path.write_text("Фамилия;Имя\nИванов;Пётр\n", encoding="utf-8")
+    screen, output = console()
+
+    code = await upload_file(
+        Upload(path=path, url="http://t", token=registry.school_token),
+        console=screen,
+        transport=httpx.ASGITransport(app=registry.app),
+    )
+
+    assert code == EXIT_FAILED
+    assert "Файл не принят" in output.getvalue()
+    assert "«Внешний ID», «Роль», «Категория»" in output.getvalue()
