@@ -47,18 +47,23 @@ async def provision_streams(js: JetStreamContext, replicas: int = 1) -> None:
             await js.update_stream(config)
 
 
-async def _main(replicas: int) -> None:
+async def _main(replicas: int | None) -> None:
     settings = ServiceSettings()
     client = await nats.connect(settings.nats_servers())
     try:
-        await provision_streams(client.jetstream(), replicas)
+        await provision_streams(client.jetstream(), replicas or settings.stream_replicas)
     finally:
         await client.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Create or update Nastavnik's JetStream streams.")
-    parser.add_argument("--replicas", type=int, default=1, help="3 on a JetStream cluster")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=None,
+        help="3 on a JetStream cluster (default: NASTAVNIK_STREAM_REPLICAS, else 1)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
     asyncio.run(_main(args.replicas))

@@ -98,7 +98,7 @@ class ServiceRuntime:
         await migrations.upgrade_async(self.migrations_dir, url)
         self.client = await self.broker.connect()
         js = self.client.jetstream()
-        await provision_streams(js)
+        await provision_streams(js, replicas=self.settings.stream_replicas)
         for consumer in self.consumers:
             consumer.jetstream = js
             if self.settings.consumers_enabled:

@@ -24,6 +24,12 @@ class ServiceSettings(BaseSettings):
         default=True, description="Create the service's database on start when it is missing."
     )
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="Comma-separated servers.")
+    stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        description="Replicas of every stream: 3 on a JetStream cluster. Services provision "
+        "streams at start with this value, so it must match the cluster's provisioning job.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
