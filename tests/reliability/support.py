@@ -1,0 +1,256 @@
+"""Helpers for the crash tests: a retrying bulk client, counts, and checks on the real stores.
+
+The checks compare three independent records of the same facts:
+
+- registry's database (participants and the outbox: what was accepted),
+- the JetStream stream (what was published; duplicates would show as extra messages),
+- monitoring's database (the projection and its inbox: what was applied).
+
+Monitoring's projection is keyed by participant id, so a redelivered event cannot raise its count;
+a lost event lowers it, and a retried POST that created a second participant raises it. The
+stream and inbox checks catch what the count alone cannot: an event published twice or applied
+from outside the registry's outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+import httpx
+import nats
+
+from nastavnik.common.contracts import events, streams
+from nastavnik.common.db import asyncpg_dsn
+from nastavnik.monitoring.application.handlers import REGISTRY_CONSUMER
+from tests.conftest import Stack, auth, participant
+
+PARTICIPANT_SUBJECTS = f"{streams.REGISTRY.subjects[0].removesuffix('>')}participant.>"
+RETRIABLE_STATUS = frozenset({500, 502, 503, 504})
+
+
+def roster(count: int, *, prefix: str, mentor_every: int = 10) -> list[dict[str, object]]:
+    """``count`` participants of one school: every ``mentor_every``-th one a mentor (teacher)."""
+    people: list[dict[str, object]] = []
+    for number in range(count):
+        external_id = f"{prefix}-{number:06d}"
+        if number % mentor_every == 0:
+            people.append(
+                participant(external_id, role="mentor")
+                | {"category": "teacher", "grade": None, "birth_date": None}
+            )
+        else:
+            people.append(participant(external_id))
+    return people
+
+
+def expected_counts(people: Sequence[dict[str, object]]) -> tuple[int, int]:
+    roles = Counter(str(person["role"]) for person in people)
+    return roles["mentor"], roles["mentee"]
+
+
+@dataclass
+class BulkPoster:
+    """Posts every participant until each one got a 2xx, retrying the same body.
+
+    Connection errors, timeouts and 5xx are retried (the service may be down or killed in the
+    middle of the request); any other status fails the test. The URL is read on every attempt,
+    so the target may be restarted on another port.
+    """
+
+    url: Callable[[], str]
+    token: str
+    concurrency: int = 24
+    timeout_seconds: float = 15.0
+    give_up_after_seconds: float = 240.0
+    accepted: int = 0
+    attempts: int = 0
+    retries: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+
+    async def post_all(self, people: Sequence[dict[str, object]]) -> None:
+        queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+        for person in people:
+            queue.put_nowait(person)
+        limits = httpx.Limits(max_connections=self.concurrency)
+        async with httpx.AsyncClient(
+            headers=auth(self.token), timeout=self.timeout_seconds, limits=limits
+        ) as client:
+            workers = [
+                asyncio.create_task(self._worker(client, queue)) for _ in range(self.concurrency)
+            ]
+            try:
+                await asyncio.gather(*workers)
+            finally:
+                for worker in workers:
+                    worker.cancel()
+
+    async def _worker(
+        self, client: httpx.AsyncClient, queue: asyncio.Queue[dict[str, object]]
+    ) -> None:
+        while not queue.empty():
+            await self._post_one(client, queue.get_nowait())
+
+    async def _post_one(self, client: httpx.AsyncClient, person: dict[str, object]) -> None:
+        deadline = time.monotonic() + self.give_up_after_seconds
+        delay = 0.05
+        while True:
+            self.attempts += 1
+            try:
+                response = await client.post(f"{self.url()}/api/v1/participants", json=person)
+            except httpx.TransportError as error:
+                self.errors[type(error).__name__] += 1
+            else:
+                self.statuses[response.status_code] += 1
+                if response.status_code in (200, 201):
+                    self.accepted += 1
+                    return
+                if response.status_code not in RETRIABLE_STATUS:
+                    raise AssertionError(
+                        f"{person['external_id']}: {response.status_code} {response.text}"
+                    )
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{person['external_id']} never accepted; {self.summary()}")
+            self.retries += 1
+            await asyncio.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+    def summary(self) -> str:
+        return (
+            f"accepted={self.accepted} attempts={self.attempts} retries={self.retries} "
+            f"statuses={dict(self.statuses)} errors={dict(self.errors)}"
+        )
+
+
+async def school_counts(
+    client: httpx.AsyncClient, monitoring_url: str, token: str, school_id: str
+) -> tuple[int, int] | None:
+    """(mentors, mentees) of the school as monitoring reports them; None if it cannot answer."""
+    try:
+        response = await client.get(
+            f"{monitoring_url}/api/v1/participant-counts",
+            params={"school_id": school_id},
+            headers=auth(token),
+            timeout=5,
+        )
+    except httpx.TransportError:
+        return None
+    if response.status_code != 200:
+        return None
+    rows = [row for row in response.json() if row["school_id"] == school_id]
+    assert len(rows) <= 1, rows
+    return (rows[0]["mentors"], rows[0]["mentees"]) if rows else (0, 0)
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[object]], *, timeout: float, interval: float = 0.1
+) -> object:
+    """Poll until ``check`` returns a truthy value; return the last value after ``timeout``.
+
+    A generous bound so a broken pipeline fails the test instead of hanging it, not a claim
+    about speed.
+    """
+    deadline = time.monotonic() + timeout
+    value = await check()
+    while not value and time.monotonic() < deadline:
+        await asyncio.sleep(interval)
+        value = await check()
+    return value
+
+
+async def query(database_url: str, sql: str, *args: object) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return list(await connection.fetch(sql, *args))
+    finally:
+        await connection.close()
+
+
+@dataclass(frozen=True)
+class StreamState:
+    participant_messages: int
+    dead_letters: int
+    consumer_pending: int
+    consumer_ack_pending: int
+    consumer_redelivered: int
+
+
+async def stream_state(nats_url: str) -> StreamState:
+    client = await nats.connect(nats_url)
+    try:
+        js = client.jetstream()
+        registry = await js.stream_info(streams.REGISTRY.name, subjects_filter=PARTICIPANT_SUBJECTS)
+        per_subject = registry.state.subjects or {}
+        dead = await js.stream_info(streams.DEAD_LETTER.name)
+        consumer = await js.consumer_info(streams.REGISTRY.name, REGISTRY_CONSUMER.name)
+        return StreamState(
+            participant_messages=sum(per_subject.values()),
+            dead_letters=dead.state.messages,
+            consumer_pending=consumer.num_pending or 0,
+            consumer_ack_pending=consumer.num_ack_pending or 0,
+            consumer_redelivered=consumer.num_redelivered or 0,
+        )
+    finally:
+        await client.close()
+
+
+async def assert_exactly_once(
+    stack: Stack, school_id: str, people: Sequence[dict[str, object]]
+) -> StreamState:
+    """Every accepted participant is in each store exactly once, and nothing else is."""
+    total = len(people)
+    external_ids = sorted(str(person["external_id"]) for person in people)
+
+    registry_rows = await query(
+        stack.databases["registry"],
+        "SELECT id, external_id FROM participants WHERE school_id = $1::uuid ORDER BY external_id",
+        school_id,
+    )
+    assert [row["external_id"] for row in registry_rows] == external_ids, (
+        "registry does not hold exactly one participant per external_id"
+    )
+    registry_ids = {row["id"] for row in registry_rows}
+
+    outbox = await query(
+        stack.databases["registry"],
+        "SELECT event_id, event_type, published_at IS NOT NULL AS sent FROM outbox "
+        "WHERE subject LIKE 'registry.participant.%'",
+    )
+    outbox_types = Counter(row["event_type"] for row in outbox)
+    assert outbox_types == {events.PARTICIPANT_REGISTERED.type: total}, outbox_types
+    assert all(row["sent"] for row in outbox), "outbox rows left unpublished"
+    outbox_ids = {row["event_id"] for row in outbox}
+
+    projection = await query(
+        stack.databases["monitoring"],
+        "SELECT participant_id, role, active, version FROM participants WHERE school_id = $1::uuid",
+        school_id,
+    )
+    projected_ids = [row["participant_id"] for row in projection]
+    assert len(projected_ids) == total, f"monitoring projects {len(projected_ids)} of {total}"
+    assert set(projected_ids) == registry_ids, "monitoring projects other participants"
+    assert all(row["active"] and row["version"] == 1 for row in projection)
+
+    inbox = await query(
+        stack.databases["monitoring"],
+        "SELECT event_id FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])",
+        REGISTRY_CONSUMER.name,
+        list(outbox_ids),
+    )
+    assert len(inbox) == total, f"monitoring's inbox holds {len(inbox)} of {total} events"
+
+    state = await stream_state(stack.infra.nats_url)
+    assert state.participant_messages == total, (
+        f"the stream holds {state.participant_messages} participant events for {total} "
+        "participants: a republished event escaped deduplication, or one was never published"
+    )
+    assert state.dead_letters == 0, f"{state.dead_letters} messages dead-lettered"
+    assert state.consumer_pending == 0, state
+    assert state.consumer_ack_pending == 0, state
+    return state
