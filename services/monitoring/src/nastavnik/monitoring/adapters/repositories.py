@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.dialects.postgresql import Insert, insert
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
@@ -15,9 +15,31 @@ from nastavnik.common.contracts.events import AccessRole, ParticipantRole
 from nastavnik.monitoring.adapters.tables import organisations, participants
 from nastavnik.monitoring.domain.participants import ParticipantState
 
+_STATE_COLUMNS = (
+    "participant_id",
+    "version",
+    "region_id",
+    "municipality_id",
+    "school_id",
+    "active",
+    "role",
+    "category",
+    "grade",
+)
+
 
 def _participant_upsert() -> Insert:
-    statement = insert(participants)
+    """One statement for a whole batch: each column comes as an array and ``unnest`` zips them.
+
+    Its SQL does not depend on the batch size, so SQLAlchemy compiles it once and PostgreSQL
+    plans it once; a multi-row VALUES clause was compiled anew for every batch (nine binds a row),
+    and an executemany runs the statement once per row.
+    """
+    arrays = [bindparam(name, type_=ARRAY(participants.c[name].type)) for name in _STATE_COLUMNS]
+    rows = func.unnest(*arrays).table_valued(*_STATE_COLUMNS).render_derived(name="states")
+    statement = insert(participants).from_select(
+        list(_STATE_COLUMNS), select(*(rows.c[name] for name in _STATE_COLUMNS))
+    )
     excluded = statement.excluded
     withdrawn = excluded.active.is_(False)
     return statement.on_conflict_do_update(
@@ -37,32 +59,32 @@ def _participant_upsert() -> Insert:
     )
 
 
-# Built once and run as an executemany: SQLAlchemy compiles it once (a multi-row VALUES clause
-# would be compiled anew for every batch, nine binds a row) and asyncpg sends the rows pipelined.
-_UPSERT_PARTICIPANT = _participant_upsert()
+_UPSERT_PARTICIPANTS = _participant_upsert()
 
 
 async def upsert_participant_states(
     session: AsyncSession, states: Sequence[ParticipantState]
 ) -> None:
-    """Write states, never letting an older version overwrite a newer one."""
+    """Write states, never letting an older version overwrite a newer one.
+
+    At most one state per participant (``newest_states``): one statement cannot update a row twice.
+    """
     if not states:
         return
-    rows = [
+    await session.execute(
+        _UPSERT_PARTICIPANTS,
         {
-            "participant_id": state.participant_id,
-            "version": state.version,
-            "region_id": state.region_id,
-            "municipality_id": state.municipality_id,
-            "school_id": state.school_id,
-            "active": state.active,
-            "role": state.role and state.role.value,
-            "category": state.category and state.category.value,
-            "grade": state.grade,
-        }
-        for state in states
-    ]
-    await session.execute(_UPSERT_PARTICIPANT, rows)
+            "participant_id": [state.participant_id for state in states],
+            "version": [state.version for state in states],
+            "region_id": [state.region_id for state in states],
+            "municipality_id": [state.municipality_id for state in states],
+            "school_id": [state.school_id for state in states],
+            "active": [state.active for state in states],
+            "role": [state.role and state.role.value for state in states],
+            "category": [state.category and state.category.value for state in states],
+            "grade": [state.grade for state in states],
+        },
+    )
 
 
 async def upsert_organisations(session: AsyncSession, rows: Sequence[Mapping[str, object]]) -> None:
