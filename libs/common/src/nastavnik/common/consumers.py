@@ -7,6 +7,10 @@ poison message cannot hold back the others. A message that fails is negatively a
 a delay; on its ``max_deliver``-th delivery it is published to the dead-letter subject with the
 reason and acknowledged. Nothing is dropped silently.
 
+The subscriber hands each batch over once it is parsed and returns, so that the next batch is
+fetched and parsed while this one's transaction runs. Batches are still applied one at a time, in
+the order they were delivered: a batch waits for the previous one to be settled before it starts.
+
 FastStream's default ack policy for NATS terminates a failing message, so subscribers here use
 ``AckPolicy.MANUAL`` and a decoder that leaves the bytes alone: parsing happens here, where a
 malformed body can be dead-lettered instead of stalling the batch.
@@ -14,6 +18,7 @@ malformed body can be dead-lettered instead of stalling the batch.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -109,11 +114,43 @@ class EventConsumer:
     policy: ConsumerPolicy = field(default_factory=ConsumerPolicy)
     jetstream: JetStreamContext | None = None  # set once the broker is connected
 
+    _writer: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+
     async def process(self, messages: Sequence[Msg]) -> None:
+        """Parse, apply and acknowledge one batch; return when all of it is settled."""
+        await self._settle(self._parse_batch(messages))
+
+    async def hand_over(self, messages: Sequence[Msg]) -> None:
+        """Parse the batch, wait for the previous one to be settled, then settle this one in the
+        background: the subscriber can fetch the next batch while this one's transaction runs."""
+        parsed = self._parse_batch(messages)
+        await self.drain()
+        self._writer = asyncio.create_task(self._settle_logged(parsed))
+
+    async def drain(self) -> None:
+        """Wait until the batch handed over last is applied and acknowledged (or failed)."""
+        writer = self._writer
+        if writer is not None:
+            await asyncio.shield(writer)
+            if self._writer is writer:
+                self._writer = None
+
+    async def _settle_logged(self, parsed: Sequence[_Parsed]) -> None:
+        try:
+            await self._settle(parsed)
+        except Exception:
+            # e.g. the connection closed before the acks went out: the messages come back
+            # after ack_wait, and the inbox absorbs those whose transaction had committed
+            log.exception("settling a batch failed", extra={"consumer": self.spec.name})
+
+    def _parse_batch(self, messages: Sequence[Msg]) -> list[_Parsed]:
         parsed = [self._parse(message) for message in messages]
         redelivered = sum(1 for item in parsed if item.message.metadata.num_delivered > 1)
         if redelivered:
             metrics.EVENTS_REDELIVERED.labels(self.service, self.spec.name).inc(redelivered)
+        return parsed
+
+    async def _settle(self, parsed: Sequence[_Parsed]) -> None:
         good = [item for item in parsed if item.envelope is not None]
         for item in parsed:
             if item.error is not None:
@@ -128,7 +165,7 @@ class EventConsumer:
                 return
             log.warning("batch failed; retrying its messages one by one", exc_info=True)
             for item in good:
-                await self.process([item.message])
+                await self._settle([item])
             return
         for item in good:
             await item.message.ack()
@@ -236,7 +273,7 @@ def subscribe(broker: NatsBroker, consumer: EventConsumer) -> None:
     spec, policy = consumer.spec, consumer.policy
 
     async def on_batch(message: NatsBatchMessage = Context("message")) -> None:
-        await consumer.process(message.raw_message)
+        await consumer.hand_over(message.raw_message)
 
     on_batch.__name__ = spec.name.replace("-", "_")
     broker.subscriber(
