@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -35,6 +36,7 @@ from nastavnik.registry.intake import (
 )
 
 CHUNK_SIZE = 500
+ANALYZE_FIRST_AFTER = 2_000  # created rows; the threshold doubles after each ANALYZE
 
 T = TypeVar("T")
 Parsed = ParticipantRecord | RejectedRow
@@ -83,14 +85,20 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-async def in_thread(chunks: Iterator[list[T]]) -> AsyncIterator[list[T]]:
-    """Advance a blocking iterator (file reading and parsing) in a worker thread, a chunk at a
-    time, so the event loop keeps serving other requests."""
-    while True:
-        chunk = await asyncio.to_thread(next, chunks, None)
-        if chunk is None:
-            return
-        yield chunk
+async def in_thread(chunks: Iterator[list[T]]) -> AsyncGenerator[list[T], None]:
+    """Advance a blocking iterator (file reading and parsing) in a worker thread, one chunk
+    ahead: the next chunk is parsed while the current one is in the database. Only one
+    ``next`` runs at a time; close the generator (``aclosing``) to wait for the last one."""
+    pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
+    try:
+        while (chunk := await pending) is not None:
+            pending = asyncio.ensure_future(asyncio.to_thread(next, chunks, None))
+            yield chunk
+    finally:
+        # never leave the reader running in its thread after the caller closes the file
+        await asyncio.wait([pending])
+        if not pending.cancelled():
+            pending.exception()  # retrieved: a failure after the import ended is not news
 
 
 async def writable_school(
@@ -156,7 +164,7 @@ async def import_participants(
     new_uow: Callable[[], RegistryUnitOfWork],
     principal: Principal,
     school_id: uuid.UUID,
-    chunks: AsyncIterator[Sequence[Parsed]],
+    chunks: AsyncGenerator[Sequence[Parsed], None],
     sink: ReportSink,
 ) -> ImportSummary:
     """Apply parsed rows chunk by chunk; every row's result goes to ``sink`` in file order.
@@ -167,12 +175,20 @@ async def import_participants(
     summary = ImportSummary()
     seen: dict[str, int] = {}  # external_id → first row: the only state kept across chunks
     last_row = 0
+    analyze_at = ANALYZE_FIRST_AFTER
     try:
-        async for chunk in chunks:
-            for result in await _apply_chunk(new_uow, principal, school_id, chunk, seen):
-                summary.count(result.status)
-                sink.add(result)
-                last_row = result.row
+        async with aclosing(chunks):
+            async for chunk in chunks:
+                for result in await _apply_chunk(new_uow, principal, school_id, chunk, seen):
+                    summary.count(result.status)
+                    sink.add(result)
+                    last_row = result.row
+                if summary.created >= analyze_at:
+                    # a large first load leaves the planner's statistics behind the table
+                    async with new_uow() as uow:
+                        await uow.participants.refresh_statistics()
+                        await uow.commit()
+                    analyze_at *= 2
     except IntakeError as error:
         summary.count(RowStatus.REJECTED)
         problem = Violation(error.field, error.message)
