@@ -6,6 +6,7 @@ events carry no personal data, chunked transactions, access rules and the Idempo
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from typing import Any
@@ -380,3 +381,34 @@ async def test_idempotency_key_on_the_single_post(registry: Any) -> None:
         for _ in range(2)
     ]
     assert tokens[0].json()["token"] != tokens[1].json()["token"]
+
+
+async def test_concurrent_imports_of_the_same_people_create_each_once(
+    registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "CHUNK_SIZE", 40)
+    forward = [person(f"c-{n:03}", grade=n % 11 + 1) for n in range(300)]
+    backward = [person(f"c-{n:03}", grade=(n + 1) % 11 + 1) for n in reversed(range(300))]
+
+    responses = await asyncio.gather(
+        *(
+            registry.http.post(
+                "/api/v1/participants/bulk", json=people, headers=registry.school_headers()
+            )
+            for people in (forward, backward, forward)
+        )
+    )
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    summaries = [r.json()["summary"] for r in responses]
+    assert sum(s["created"] for s in summaries) == 300
+    assert all(s["rejected"] == 0 for s in summaries)
+    registered = await registry.outbox_events("participant.registered")
+    updated = await registry.outbox_events("participant.updated")
+    assert len({e["subject"] for e in registered}) == len(registered) == 300
+    assert len(updated) == sum(s["updated"] for s in summaries)
+    listed = await registry.http.get(
+        f"/api/v1/organisations/{registry.school_id}/participants?limit=1000",
+        headers=registry.school_headers(),
+    )
+    assert listed.json()["total"] == 300

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import access_tokens
@@ -21,6 +22,17 @@ from nastavnik.common.contracts.events import (
 from nastavnik.registry.adapters.tables import organisations, participants
 from nastavnik.registry.domain.organisations import Organisation
 from nastavnik.registry.domain.participants import Participant, ParticipantDetails
+
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure that a retry of the whole transaction can get past: a deadlock between
+    concurrent imports, or a connection lost to a database restart."""
+    if not isinstance(error, DBAPIError):
+        return False
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return bool(error.connection_invalidated) or state in TRANSIENT_SQLSTATES
 
 
 def _organisation(row: Row[Any]) -> Organisation:

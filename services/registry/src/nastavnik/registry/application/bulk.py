@@ -12,6 +12,7 @@ first row's data flicker on every re-upload, and hide the mistake from the schoo
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from contextlib import aclosing
@@ -22,6 +23,7 @@ from itertools import islice
 from typing import Protocol, TypeVar
 
 from nastavnik.common.auth import Principal
+from nastavnik.registry.adapters.repositories import is_transient
 from nastavnik.registry.application import handlers
 from nastavnik.registry.application.commands import UpsertParticipants
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
@@ -36,7 +38,10 @@ from nastavnik.registry.intake import (
 )
 
 CHUNK_SIZE = 500
+CHUNK_ATTEMPTS = 3
 ANALYZE_FIRST_AFTER = 2_000  # created rows; the threshold doubles after each ANALYZE
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Parsed = ParticipantRecord | RejectedRow
@@ -129,6 +134,26 @@ def _other_school(record: ParticipantRecord, school_id: uuid.UUID) -> RowResult:
     )
 
 
+async def _upsert_with_retry(
+    new_uow: Callable[[], RegistryUnitOfWork], principal: Principal, command: UpsertParticipants
+) -> list[handlers.RecordResult]:
+    """One chunk's transaction, again after a deadlock or a lost connection: it re-reads
+    everything it decides on, so a retry is safe."""
+    for attempt in range(1, CHUNK_ATTEMPTS + 1):
+        try:
+            results: list[handlers.RecordResult] = await handlers.handle(
+                new_uow(), principal, command
+            )
+        except Exception as error:
+            if attempt == CHUNK_ATTEMPTS or not is_transient(error):
+                raise
+            log.warning("chunk retried", extra={"attempt": attempt, "error": repr(error)})
+            await asyncio.sleep(0.2 * attempt)
+        else:
+            return results
+    raise AssertionError("unreachable")
+
+
 async def _apply_chunk(
     new_uow: Callable[[], RegistryUnitOfWork],
     principal: Principal,
@@ -153,7 +178,7 @@ async def _apply_chunk(
             school_id=school_id,
             participants=tuple((record.external_id, record.details) for _, record in batch),
         )
-        outcomes: list[handlers.RecordResult] = await handlers.handle(new_uow(), principal, command)
+        outcomes = await _upsert_with_retry(new_uow, principal, command)
         for (index, record), outcome in zip(batch, outcomes, strict=True):
             status = RowStatus(outcome.outcome.value) if outcome.outcome else RowStatus.REJECTED
             results[index] = RowResult(record.row, record.external_id, status, outcome.violations)
@@ -173,7 +198,8 @@ async def import_participants(
     with one more rejected entry (field ``file``) saying where; the rows before it stay.
     """
     summary = ImportSummary()
-    seen: dict[str, int] = {}  # external_id → first row: the only state kept across chunks
+    # external_id → first row: the only state kept across chunks (about 100 bytes per id)
+    seen: dict[str, int] = {}
     last_row = 0
     analyze_at = ANALYZE_FIRST_AFTER
     try:

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from nastavnik.common.auth import Principal
-from nastavnik.common.problems import FieldError, ProblemError, invalid_field
+from nastavnik.common.problems import FieldError, Problem, ProblemError, invalid_field
 from nastavnik.registry.application import bulk
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.entrypoints.schemas import ImportReport, ReportMode
@@ -189,6 +189,10 @@ async def _run(
     )
 
 
+UPLOAD_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (413, 415)
+}
+
 _PARTICIPANT_LIST = {"type": "array", "items": {"$ref": "#/components/schemas/ParticipantIn"}}
 _BINARY = {"type": "string", "format": "binary"}
 
@@ -235,6 +239,7 @@ def add_import_routes(
         summary="Create or update many participants from a JSON list (per-row report)",
         description=REPORT_DESCRIPTION,
         response_model=ImportReport,
+        responses=UPLOAD_PROBLEMS,
         openapi_extra=BULK_BODY,
     )
     async def bulk_participants(
@@ -268,6 +273,7 @@ def add_import_routes(
         "Content-Type (text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml."
         "sheet, application/json).",
         response_model=ImportReport,
+        responses=UPLOAD_PROBLEMS,
         openapi_extra=IMPORT_BODY,
     )
     async def import_participants(
