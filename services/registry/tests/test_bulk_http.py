@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import func, select
 
+from nastavnik.common import idempotency
+from nastavnik.common.auth import parse_token
 from nastavnik.registry.application import bulk
 
 pytestmark = pytest.mark.integration
@@ -412,3 +415,20 @@ async def test_concurrent_imports_of_the_same_people_create_each_once(
         headers=registry.school_headers(),
     )
     assert listed.json()["total"] == 300
+
+
+async def test_a_key_whose_first_request_still_runs_is_a_conflict(registry: Any) -> None:
+    token_id, _ = parse_token(registry.school_token) or (None, None)
+    lock = select(func.pg_advisory_lock(idempotency._lock_id(str(token_id), "busy-key")))
+    async with registry.sessions() as session:  # stands in for the first, still running request
+        await session.execute(lock)
+        busy = await registry.http.post(
+            "/api/v1/participants",
+            json=person("b-1"),
+            headers=registry.school_headers(**{"Idempotency-Key": "busy-key"}),
+        )
+        await session.execute(select(func.pg_advisory_unlock_all()))
+
+    assert busy.status_code == 409
+    assert busy.json()["type"].endswith("/idempotency-key-in-use")
+    assert await registry.outbox_events("participant.registered") == []
