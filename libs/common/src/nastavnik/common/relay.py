@@ -4,6 +4,9 @@
   last seen", so a transaction that commits late (holding a lower position) is still picked up.
 - One relay publishes at a time per database (a transaction-scoped advisory lock), so running
   several replicas keeps the order of each aggregate's events.
+- A backlog is worked off batch after batch in one transaction (committed at least every
+  ``transaction_seconds``): the next batch is claimed, in the same round trip that marks the
+  previous one, only once every event of the previous batch is acknowledged.
 - Within a batch, the events of one aggregate are published one after another, each waiting for
   the previous one's acknowledgement; different aggregates go in parallel. The batch goes out in
   waves: wave k holds the k-th event of every aggregate still going, all in flight at once, and
@@ -37,7 +40,7 @@ from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.api import Header
 from nats.js.errors import APIError, NoStreamResponseError
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from nastavnik.common import metrics
@@ -59,6 +62,22 @@ _CLAIM = text(
     """
 )
 _MARK = text("UPDATE outbox SET published_at = now() WHERE position = ANY(:positions)")
+# Marks the batch just published and claims the next one in one round trip. The SELECT does not
+# see the UPDATE's effect (one snapshot for the whole statement), so it leaves those rows out
+# itself; the rows are ours (locked by this transaction), so SKIP LOCKED would not skip them.
+_MARK_AND_CLAIM = text(
+    """
+    WITH marked AS (
+        UPDATE outbox SET published_at = now() WHERE position = ANY(:positions)
+    )
+    SELECT position, event_id, subject, aggregate, payload
+    FROM outbox
+    WHERE published_at IS NULL AND position <> ALL(:positions)
+    ORDER BY position
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+    """
+)
 _BACKLOG = text(
     "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
     "FROM outbox WHERE published_at IS NULL"
@@ -171,10 +190,11 @@ class OutboxRelay:
         jetstream: JetStreamContext,
         *,
         service: str,
-        batch_size: int = 500,
+        batch_size: int = 1000,
         idle_poll_seconds: float = 5.0,
         publish_timeout_seconds: float = 10.0,
-        max_in_flight: int = 1000,
+        max_in_flight: int = 500,
+        transaction_seconds: float = 1.0,
         retention_days: int = 7,
     ) -> None:
         self._engine = engine
@@ -186,6 +206,7 @@ class OutboxRelay:
         self._idle_poll = idle_poll_seconds
         self._publish_timeout = publish_timeout_seconds
         self._max_in_flight = max(1, max_in_flight)
+        self._transaction_seconds = transaction_seconds
         self._retention_days = retention_days
         self._wakeup = asyncio.Event()
         self._backlog_recorded = 0.0
@@ -221,23 +242,53 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def publish_pending(self) -> int:
-        """Publish one batch; return how many rows were claimed."""
+        """Publish what is pending, batch after batch in one transaction; return rows claimed.
+
+        Each batch is claimed only once the previous one is acknowledged, and marked together with
+        the claim of the next. The transaction commits when the outbox is drained, after
+        ``transaction_seconds``, or when a publish failed (then the rows published so far are
+        marked and the error raised).
+        """
+        claimed = 0
+        published: list[int] = []
+        failed: str | None = None
         async with self._engine.begin() as conn:
             if not await self._take_relay_lock(conn):
                 return 0
-            rows = (await conn.execute(_CLAIM, {"limit": self._batch_size})).all()
-            pending = [PendingEvent(*row) for row in rows]
-            published = await self._publish(pending)
-            if published:
-                await conn.execute(_MARK, {"positions": published})
+            started = time.monotonic()
+            pending = await self._claim(conn, _CLAIM, {"limit": self._batch_size})
+            while pending:
+                claimed += len(pending)
+                done = await self._publish(pending)
+                published += done
+                if len(done) < len(pending):
+                    failed = f"published {len(done)} of {len(pending)} outbox rows"
+                elif (
+                    len(pending) == self._batch_size
+                    and time.monotonic() - started < self._transaction_seconds
+                ):
+                    pending = await self._claim(
+                        conn, _MARK_AND_CLAIM, {"positions": done, "limit": self._batch_size}
+                    )
+                    continue
+                if done:
+                    await conn.execute(_MARK, {"positions": done})
+                break
             now = time.monotonic()
-            if len(pending) < self._batch_size or now - self._backlog_recorded >= 1.0:
+            if claimed < self._batch_size or now - self._backlog_recorded >= 1.0:
                 await self._record_backlog(conn)
                 self._backlog_recorded = now
         metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(published))
-        if len(published) < len(pending):
-            raise RuntimeError(f"published {len(published)} of {len(pending)} outbox rows")
-        return len(pending)
+        if failed:
+            raise RuntimeError(failed)
+        return claimed
+
+    @staticmethod
+    async def _claim(
+        conn: AsyncConnection, statement: TextClause, parameters: dict[str, object]
+    ) -> list[PendingEvent]:
+        rows = (await conn.execute(statement, parameters)).all()
+        return [PendingEvent(*row) for row in rows]
 
     async def _take_relay_lock(self, conn: AsyncConnection) -> bool:
         result = await conn.execute(

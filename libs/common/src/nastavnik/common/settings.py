@@ -35,13 +35,13 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
 
     relay_enabled: bool = True
-    relay_batch_size: int = 500
+    relay_batch_size: int = 1000
     relay_idle_poll_seconds: float = Field(
         default=5.0, description="Safety poll of the outbox when no NOTIFY arrives."
     )
 
     consumers_enabled: bool = True
-    consumer_batch_size: int = 500
+    consumer_batch_size: int = 1000
     consumer_batch_timeout_seconds: float = 0.05
     consumer_max_deliver: int = Field(
         default=5, description="Deliveries before a message goes to the dead-letter subject."
