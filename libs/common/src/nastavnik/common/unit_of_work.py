@@ -46,7 +46,11 @@ class SqlUnitOfWork:
     def emit(self, *envelopes: Envelope) -> None:
         self._pending.extend(envelopes)
 
+    async def _before_commit(self, events: list[Envelope]) -> None:
+        """Subclasses add rows that belong to the same transaction (e.g. an audit trail)."""
+
     async def commit(self) -> None:
+        await self._before_commit(self._pending)
         await add_to_outbox(self.session, self._pending)
         await self.session.commit()
         self._pending = []

@@ -329,5 +329,6 @@ HANDLERS: dict[type, Handler] = {
 
 
 async def handle(uow: RegistryUnitOfWork, principal: Principal, command: object) -> Any:
+    uow.actor = principal
     async with uow:
         return await HANDLERS[type(command)](uow, principal, command)

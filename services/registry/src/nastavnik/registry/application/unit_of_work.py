@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from nastavnik.common.auth import Principal
+from nastavnik.common.contracts.envelope import Envelope
 from nastavnik.common.unit_of_work import SqlUnitOfWork
+from nastavnik.registry.adapters.audit import AuditRepository
 from nastavnik.registry.adapters.repositories import (
     OrganisationRepository,
     ParticipantRepository,
@@ -14,8 +17,15 @@ class RegistryUnitOfWork(SqlUnitOfWork):
     organisations: OrganisationRepository
     participants: ParticipantRepository
     tokens: TokenRepository
+    audit: AuditRepository
+    actor: Principal | None = None  # who acts; None for the command line
 
     def _bind_repositories(self, session: AsyncSession) -> None:
+        self.audit = AuditRepository(session)
         self.organisations = OrganisationRepository(session)
         self.participants = ParticipantRepository(session)
         self.tokens = TokenRepository(session)
+
+    async def _before_commit(self, events: list[Envelope]) -> None:
+        # every change emits an event, so the events are the audit trail's "what"
+        await self.audit.record(self.actor, events)

@@ -20,6 +20,7 @@ from nastavnik.registry.application.commands import (
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.organisations import Organisation
 from nastavnik.registry.domain.participants import Participant, ParticipantDetails
+from nastavnik.registry.entrypoints.audit import add_audit_routes
 from nastavnik.registry.entrypoints.imports import add_import_routes
 from nastavnik.registry.entrypoints.schemas import (
     OrganisationIn,
@@ -80,6 +81,7 @@ def build_router(api: RegistryApi) -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
     caller = Depends(api.authenticate)
     add_import_routes(router, api.new_uow, api.authenticate)
+    add_audit_routes(router, api.new_uow, api.authenticate)
 
     @router.post(
         "/organisations",

@@ -1,0 +1,114 @@
+"""The audit trail: who changed what and when, one row per event a change emitted.
+
+Rows name the event type, the record and the fields of the event's data, never their values:
+an audit log must not become a second copy of personal data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    DateTime,
+    Identity,
+    String,
+    Table,
+    Uuid,
+    and_,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nastavnik.common.auth import Principal
+from nastavnik.common.contracts.envelope import Envelope
+from nastavnik.common.contracts.events import AccessRole
+from nastavnik.registry.adapters.tables import metadata
+
+SYSTEM_ACTOR = "system"
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor_token_id", Uuid),
+    Column("actor_role", String, nullable=False),
+    Column("actor_organisation_id", Uuid),
+    Column("event_id", Uuid, nullable=False),
+    Column("event_type", String, nullable=False),
+    Column("resource_id", String, nullable=False),
+    Column("region_id", Uuid, nullable=False),
+    Column("municipality_id", Uuid),
+    Column("school_id", Uuid),
+    Column("fields", ARRAY(String), nullable=False),
+)
+
+
+def _visible_to(principal: Principal) -> ColumnElement[bool]:
+    scope = audit_log.c.region_id == principal.region
+    if principal.role == AccessRole.REGION_ADMIN:
+        return scope
+    if principal.role == AccessRole.MUNICIPALITY_VIEWER:
+        return and_(scope, audit_log.c.municipality_id == principal.municipality)
+    return and_(scope, audit_log.c.school_id == principal.school)
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, actor: Principal | None, events: Sequence[Envelope]) -> None:
+        rows = [
+            {
+                "actor_token_id": actor.token_id if actor else None,
+                "actor_role": actor.role.value if actor else SYSTEM_ACTOR,
+                "actor_organisation_id": actor.organisation_id if actor else None,
+                "event_id": event.id,
+                "event_type": event.type,
+                "resource_id": event.subject,
+                "region_id": event.region,
+                "municipality_id": event.municipality,
+                "school_id": event.school,
+                "fields": sorted(event.data),
+            }
+            for event in events
+        ]
+        if rows:
+            await self._session.execute(insert(audit_log), rows)
+
+    async def list(
+        self,
+        principal: Principal,
+        *,
+        resource_id: str | None,
+        event_type: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        conditions = [_visible_to(principal)]
+        if resource_id:
+            conditions.append(audit_log.c.resource_id == resource_id)
+        if event_type:
+            conditions.append(audit_log.c.event_type == event_type)
+        where = and_(*conditions)
+        total = await self._session.scalar(select(func.count()).select_from(audit_log).where(where))
+        rows = await self._session.execute(
+            select(audit_log)
+            .where(where)
+            .order_by(audit_log.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return [dict(row._mapping) for row in rows], int(total or 0)
+
+
+def actor_id(value: uuid.UUID | None) -> str:
+    return str(value) if value else SYSTEM_ACTOR

@@ -1,0 +1,61 @@
+"""``GET /api/v1/audit``: who changed what and when, within the caller's part of the region."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from nastavnik.common.auth import Principal
+from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor_token_id: uuid.UUID | None = Field(description="None for the command line")
+    actor_role: str
+    actor_organisation_id: uuid.UUID | None
+    event_id: uuid.UUID
+    event_type: str
+    resource_id: str
+    region_id: uuid.UUID
+    municipality_id: uuid.UUID | None
+    school_id: uuid.UUID | None
+    fields: list[str] = Field(description="Fields of the change (names only, never values)")
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    total: int
+    limit: int
+    offset: int
+
+
+def add_audit_routes(
+    router: APIRouter,
+    new_uow: Callable[[], RegistryUnitOfWork],
+    authenticate: Callable[..., Awaitable[Principal]],
+) -> None:
+    @router.get("/audit", tags=["access"], summary="The audit trail of changes, newest first")
+    async def list_audit(
+        principal: Principal = Depends(authenticate),
+        resource_id: str | None = Query(default=None, max_length=100),
+        event_type: str | None = Query(default=None, max_length=200),
+        limit: int = Query(default=100, ge=1, le=1000),
+        offset: int = Query(default=0, ge=0),
+    ) -> AuditPage:
+        async with new_uow() as uow:
+            rows, total = await uow.audit.list(
+                principal,
+                resource_id=resource_id,
+                event_type=event_type,
+                limit=limit,
+                offset=offset,
+            )
+        return AuditPage(
+            items=[AuditEntry(**row) for row in rows], total=total, limit=limit, offset=offset
+        )
