@@ -128,6 +128,49 @@ class BulkPoster:
         )
 
 
+async def post_in_bulk(
+    url: str,
+    token: str,
+    people: Sequence[dict[str, object]],
+    *,
+    chunk: int = 250,
+    concurrency: int = 2,
+    give_up_after_seconds: float = 240.0,
+) -> int:
+    """Upsert ``people`` through ``POST /participants/bulk``; return how many were created.
+
+    A chunk that got no answer (or a 5xx) is sent again as it is: the upsert by external_id
+    makes that safe. Any rejected row fails the test.
+    """
+    semaphore = asyncio.Semaphore(concurrency)
+    deadline = time.monotonic() + give_up_after_seconds
+
+    async def send(client: httpx.AsyncClient, rows: Sequence[dict[str, object]]) -> int:
+        async with semaphore:
+            while True:
+                try:
+                    response = await client.post(
+                        f"{url}/api/v1/participants/bulk", params={"report": "rejected"}, json=rows
+                    )
+                except httpx.TransportError:
+                    pass
+                else:
+                    if response.status_code == 200:
+                        summary = response.json()["summary"]
+                        assert summary["rejected"] == 0, response.text
+                        assert summary["created"] + summary["unchanged"] == len(rows), summary
+                        return int(summary["created"])
+                    assert response.status_code in RETRIABLE_STATUS, response.text
+                assert time.monotonic() < deadline, "bulk upload never accepted"
+                await asyncio.sleep(0.2)
+
+    async with httpx.AsyncClient(headers=auth(token), timeout=60) as client:
+        created = await asyncio.gather(
+            *(send(client, people[start : start + chunk]) for start in range(0, len(people), chunk))
+        )
+    return sum(created)
+
+
 async def school_counts(
     client: httpx.AsyncClient, monitoring_url: str, token: str, school_id: str
 ) -> tuple[int, int] | None:
