@@ -103,6 +103,14 @@ def _make_date(year: int, month: int, day: int, raw: str) -> date:
 
 def birth_date(value: object) -> date | None:
     """DD.MM.YYYY (as Russian Excel shows it), ISO YYYY-MM-DD, or a date cell of a workbook."""
+    result = calendar_date(value)
+    if result is not None and result < _EARLIEST_BIRTH:
+        raise ValueError(f"дата рождения слишком ранняя: {result:%d.%m.%Y}")
+    return result
+
+
+def calendar_date(value: object) -> date | None:
+    """Any date of a register: DD.MM.YYYY, ISO YYYY-MM-DD, or a date cell of a workbook."""
     if is_blank(value):
         return None
     if isinstance(value, datetime):
@@ -130,8 +138,6 @@ def birth_date(value: object) -> date | None:
             )
     else:
         raise ValueError("ожидается дата в формате ДД.ММ.ГГГГ")
-    if result < _EARLIEST_BIRTH:
-        raise ValueError(f"дата рождения слишком ранняя: {result:%d.%m.%Y}")
     return result
 
 
