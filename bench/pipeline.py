@@ -419,7 +419,7 @@ def main() -> int:
     count = env_int("BENCH_N", 20_000)
     warmup = env_int("BENCH_WARMUP", 1_000)
     rounds = max(1, env_int("BENCH_ROUNDS", 3))
-    sync_always = os.environ.get("BENCH_NATS_SYNC", "always").strip().lower() != "default"
+    sync_always = os.environ.get("BENCH_NATS_SYNC", "default").strip().lower() == "always"
     say(f"bench {BENCH}: outbox → relay → JetStream → consumer → projection, N={count}")
     say(machine_summary())
     say(

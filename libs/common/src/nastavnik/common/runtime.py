@@ -121,6 +121,13 @@ class ServiceRuntime:
             self._relay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
+        # Stop fetching, let each consumer commit and acknowledge the batch it is settling while
+        # the connection is still open, then close the connection.
+        for subscriber in self.broker.subscribers:
+            await subscriber.stop()
+        for consumer in self.consumers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(consumer.drain(), timeout=30)
         await self.broker.stop()
         await self.engine.dispose()
 
