@@ -1,27 +1,35 @@
 """Pipeline throughput: registry outbox → relay → JetStream → monitoring consumer → projection.
 
-What runs (all in this process, against servers of our own on free ports in a temp folder):
+Everything runs in this one process (one event loop, as the anchor does), against a NATS server
+and a PostgreSQL of our own on free ports in a temp folder (``_common.embedded_servers``):
 
-- NATS with JetStream file storage and PostgreSQL with fsync on, the production settings
-  (``_common.embedded_servers``). NATS fsyncs every write (``sync_interval: always``) unless
-  ``BENCH_NATS_SYNC=default``; the anchor and the pipeline always share one server.
-- Anchor: raw nats-py on the same server. One connection publishes N messages of the size of a
-  real participant envelope with 500 publishes in flight while another consumes them with a
-  durable pull consumer fetching batches of 500 and acking each message; rate = N / time until
-  all are consumed. Measured before and after the pipeline; the anchor is their mean.
-- Project figure: the registry and monitoring databases are created by their own migrations
-  through the real ``ServiceRuntime`` (registry: relay on, consumers off; monitoring: relay off,
-  its real consumers subscribed through FastStream). N ``participant.registered`` envelopes
-  (one region, its municipalities and schools) are written to the registry outbox in one
-  committed transaction while both services are running and idle; the clock starts at that
-  commit and stops when monitoring's ``participants`` projection holds all N rows. A warm-up
-  round of the same kind runs first.
-- Checks: exactly N new projection rows, N inbox rows, N events applied (the consumer's own
-  counter), N messages in the stream, no duplicates, no dead letters, an empty outbox backlog
-  and no unacknowledged messages. Any miss exits with status 1 and no JSON line.
+- Servers: NATS with JetStream file storage, PostgreSQL with fsync and synchronous commit on (as
+  in production). NATS keeps its own fsync interval (two minutes) unless ``BENCH_NATS_SYNC=always``
+  (production's ``sync_interval: always``, which fsyncs every message: then NATS's disk is the
+  bottleneck of both figures and the ratio says little about our code). The anchor and the
+  pipeline always share one server and one configuration.
+- Anchor: raw nats-py. One connection publishes N messages the size of a real participant
+  envelope through ``publish_async`` with at most 500 unacknowledged (the relay also keeps at
+  most 500 in flight), while another drains them with a durable pull consumer fetching batches
+  of 500 and acking each message; rate = N / time until all are consumed.
+- Project figure: the registry and monitoring databases are created by their own migrations by
+  the real ``ServiceRuntime`` (registry: relay on, consumers off; monitoring: relay off, its real
+  consumers subscribed through FastStream), with the default settings. N ``participant.registered``
+  envelopes (one region, 30 municipalities, 600 schools; one aggregate each) are written to the
+  registry outbox in one committed transaction while both services run idle; the clock starts at
+  that commit (the relay wakes on its NOTIFY) and stops when monitoring's ``participants``
+  projection holds them all. Not a concurrent writer: the outbox holds the whole backlog at once.
+- Rounds: a warm-up round of BENCH_WARMUP events, then BENCH_ROUNDS timed rounds, each between
+  two anchor runs; the figures are the medians (the machine is shared and noisy).
+- Checks after every round: exactly as many projection rows, inbox rows, events applied (the
+  consumer's own counter), outbox rows and stream messages as events written; nothing unpublished,
+  pending, unacknowledged, duplicated, failed or dead-lettered. A miss exits with status 1 and no
+  JSON line.
 
-Environment: ``BENCH_N`` (default 20000), ``BENCH_WARMUP`` (default 1000), ``BENCH_NATS_SYNC``
-(``always``, the default, or ``default`` for NATS's two-minute fsync), ``BENCH_KEEP_DATA=1``.
+Environment: ``BENCH_N`` (events per round, default 20000), ``BENCH_ROUNDS`` (default 3),
+``BENCH_WARMUP`` (default 1000), ``BENCH_NATS_SYNC`` (``default`` or ``always``),
+``BENCH_KEEP_DATA=1`` keeps the servers' folder. The service settings can be changed with the
+usual ``NASTAVNIK_*`` variables (e.g. ``NASTAVNIK_CONSUMER_BATCH_SIZE``).
 """
 
 from __future__ import annotations
@@ -77,7 +85,7 @@ BENCH = "pipeline"
 TARGET = 0.5
 IN_FLIGHT = 500
 FETCH_BATCH = 500
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.005
 DEADLINE_SECONDS = 300.0
 
 ANCHOR_STREAM = "BENCH_ANCHOR"
@@ -265,7 +273,12 @@ class Pipeline:
         await self.monitoring.stop()
 
     async def round(self, envelopes: Sequence[Envelope]) -> PipelineRound:
-        """Commit the envelopes to the outbox at once; time until the projection has them all."""
+        """Commit the envelopes to the outbox at once; time until the projection has them all.
+
+        The loop watches the consumer's own counter of applied events (incremented right after
+        each batch's commit), which costs nothing, and only then counts the projection's rows:
+        polling ``count(*)`` every few milliseconds would load the database being measured.
+        """
         self.expected += len(envelopes)
         published_before = self._published()
         async with self.registry.session_factory.begin() as session:
@@ -279,14 +292,15 @@ class Pipeline:
                 now = time.perf_counter()
                 if not relay_done and self._published() - published_before >= len(envelopes):
                     relay_done = now - started
-                rows = await probe.fetchval("SELECT count(*) FROM participants")
-                if rows >= self.expected:
-                    seconds = time.perf_counter() - started
-                    cpu_seconds = time.process_time() - cpu_started
-                    break
+                if self._applied() >= self.expected:
+                    rows = await probe.fetchval("SELECT count(*) FROM participants")
+                    if rows >= self.expected:
+                        seconds = time.perf_counter() - started
+                        cpu_seconds = time.process_time() - cpu_started
+                        break
                 if now - started > DEADLINE_SECONDS:
                     raise BenchFailedError(
-                        f"projection holds {rows} of {self.expected} rows "
+                        f"{self._applied():.0f} of {self.expected} events applied "
                         f"after {DEADLINE_SECONDS:.0f}s"
                     )
                 await asyncio.sleep(POLL_SECONDS)
@@ -294,6 +308,12 @@ class Pipeline:
             await probe.close()
         return PipelineRound(
             seconds=seconds, relay_seconds=relay_done or seconds, cpu_seconds=cpu_seconds
+        )
+
+    def _applied(self) -> float:
+        return _metric(
+            "nastavnik_events_consumed_total",
+            {"service": "monitoring", "consumer": REGISTRY_CONSUMER.name},
         )
 
     def _published(self) -> float:
@@ -344,7 +364,6 @@ class Pipeline:
             ("messages in the stream", stream.state.messages, expected),
             ("consumer pending", info.num_pending, 0),
             ("consumer awaiting ack", info.num_ack_pending, 0),
-            ("duplicates absorbed by the inbox", duplicates, 0),
             ("handler failures", failed, 0),
             ("dead letters", dead.state.messages, 0),
         ]
@@ -354,6 +373,9 @@ class Pipeline:
             lines.append(f"  check {what}: {int(got)} (expected {want}) {'ok' if ok else 'FAIL'}")
             if not ok:
                 problems.append(f"{what}: {int(got)}, expected {want}")
+        # a redelivered event the inbox absorbed is not an error (the checks above are the
+        # proof that nothing was lost or counted twice), but it is worth seeing
+        lines.append(f"  note redelivered events absorbed by the inbox: {int(duplicates)}")
         if problems:
             for line in lines:
                 say(line)
@@ -388,7 +410,7 @@ async def run(servers: Servers, count: int, warmup: int, rounds: int) -> None:
                 f"pipeline round {number}: {count} events in {timed.seconds:.2f}s = "
                 f"{values[-1]:,.0f} events/s (relay done after {timed.relay_seconds:.2f}s; "
                 f"this process used {timed.cpu_seconds:.2f}s of CPU); "
-                f"{len(checks)} checks passed"
+                "checks passed"
             )
             anchors.append(
                 await measure_anchor(servers.nats.url, count, warmup, payload, str(number))
