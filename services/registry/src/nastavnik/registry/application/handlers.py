@@ -29,6 +29,7 @@ from nastavnik.registry.application.commands import (
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.organisations import HierarchyError, Organisation, place
+from nastavnik.registry.domain.organisations import check_details as check_organisation
 from nastavnik.registry.domain.participants import (
     Participant,
     ParticipantDetails,
@@ -82,6 +83,8 @@ async def register_organisation(
     parent = await uow.organisations.get(command.parent_id) if command.parent_id else None
     if command.parent_id and (parent is None or parent.region_id != principal.region):
         raise invalid("parent_id", "вышестоящая организация не найдена в вашем регионе")
+    if parent is not None and not parent.active:
+        raise invalid("parent_id", f"вышестоящая организация «{parent.name}» закрыта")
     if command.kind == OrganisationKind.REGION:
         raise forbidden("Регион создаётся командой bootstrap-region, а не через API")
     new_id = uuid.uuid4()
@@ -106,7 +109,19 @@ async def register_organisation(
         inn=command.inn,
         ogrn=command.ogrn,
     )
-    await uow.organisations.add(organisation)
+    problems = check_organisation(organisation.details)  # ИНН / ОГРН check digits
+    if problems:
+        raise ProblemError(
+            422,
+            "validation",
+            "Ошибка в данных организации",
+            "Проверьте поля: " + ", ".join(dict.fromkeys(p.field for p in problems)),
+            [FieldError(field=p.field, message=p.message, code="rule") for p in problems],
+        )
+    if not await uow.organisations.add(organisation):
+        raise ProblemError(
+            409, "conflict", "Конфликт", "Организация с таким external_id уже есть в регионе"
+        )
     uow.emit(
         _event(
             events.ORGANISATION_REGISTERED, organisation.registered_event(), new_id, 1, organisation
@@ -310,6 +325,9 @@ async def issue_token(
     organisation = await uow.organisations.get(command.organisation_id)
     if organisation is None or organisation.region_id != principal.region:
         raise not_found("Организация")
+    if not organisation.active:
+        detail = f"Организация «{organisation.name}» закрыта: токен не выдаётся"
+        raise ProblemError(409, "conflict", "Конфликт", detail)
     if command.expires_at and command.expires_at <= datetime.now(UTC):
         raise invalid("expires_at", "срок действия должен быть в будущем")
     issued = await _issue(uow, organisation, command.role, command.expires_at)

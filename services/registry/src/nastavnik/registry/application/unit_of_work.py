@@ -6,11 +6,11 @@ from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.envelope import Envelope
 from nastavnik.common.unit_of_work import SqlUnitOfWork
 from nastavnik.registry.adapters.audit import AuditRepository
-from nastavnik.registry.adapters.repositories import (
-    OrganisationRepository,
-    ParticipantRepository,
-    TokenRepository,
-)
+from nastavnik.registry.adapters.headcounts import HeadcountRepository
+from nastavnik.registry.adapters.organisations import OrganisationRepository
+from nastavnik.registry.adapters.partnerships import PartnershipRepository
+from nastavnik.registry.adapters.repositories import ParticipantRepository
+from nastavnik.registry.adapters.tokens import TokenRepository
 
 
 class RegistryUnitOfWork(SqlUnitOfWork):
@@ -18,6 +18,8 @@ class RegistryUnitOfWork(SqlUnitOfWork):
     participants: ParticipantRepository
     tokens: TokenRepository
     audit: AuditRepository
+    headcounts: HeadcountRepository
+    partnerships: PartnershipRepository
     actor: Principal | None = None  # who acts; None for the command line
 
     def _bind_repositories(self, session: AsyncSession) -> None:
@@ -25,6 +27,8 @@ class RegistryUnitOfWork(SqlUnitOfWork):
         self.organisations = OrganisationRepository(session)
         self.participants = ParticipantRepository(session)
         self.tokens = TokenRepository(session)
+        self.headcounts = HeadcountRepository(session)
+        self.partnerships = PartnershipRepository(session)
 
     async def _before_commit(self, events: list[Envelope]) -> None:
         # every change emits an event, so the events are the audit trail's "what"

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.problems import Problem, invalid_field, not_found
-from nastavnik.registry.application import handlers
+from nastavnik.registry.application import handlers, organisations
 from nastavnik.registry.application.commands import (
     IssueToken,
     RegisterOrganisation,
@@ -18,10 +18,12 @@ from nastavnik.registry.application.commands import (
     WithdrawParticipant,
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
-from nastavnik.registry.domain.organisations import Organisation
 from nastavnik.registry.domain.participants import Participant, ParticipantDetails
 from nastavnik.registry.entrypoints.audit import add_audit_routes
+from nastavnik.registry.entrypoints.headcounts import add_headcount_routes
 from nastavnik.registry.entrypoints.imports import add_import_routes
+from nastavnik.registry.entrypoints.organisations import add_organisation_routes, organisation_out
+from nastavnik.registry.entrypoints.partnerships import add_partnership_routes
 from nastavnik.registry.entrypoints.schemas import (
     OrganisationIn,
     OrganisationOut,
@@ -32,6 +34,7 @@ from nastavnik.registry.entrypoints.schemas import (
     TokenOut,
     UpsertResult,
 )
+from nastavnik.registry.entrypoints.tokens import add_token_routes
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
@@ -43,20 +46,6 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
 class RegistryApi:
     new_uow: Callable[[], RegistryUnitOfWork]
     authenticate: Callable[..., Awaitable[Principal]]
-
-
-def organisation_out(organisation: Organisation) -> OrganisationOut:
-    return OrganisationOut(
-        id=organisation.id,
-        kind=organisation.kind,
-        name=organisation.name,
-        parent_id=organisation.parent_id,
-        region_id=organisation.region_id,
-        municipality_id=organisation.municipality_id,
-        external_id=organisation.external_id,
-        inn=organisation.inn,
-        ogrn=organisation.ogrn,
-    )
 
 
 def participant_out(participant: Participant) -> ParticipantOut:
@@ -82,6 +71,10 @@ def build_router(api: RegistryApi) -> APIRouter:
     caller = Depends(api.authenticate)
     add_import_routes(router, api.new_uow, api.authenticate)
     add_audit_routes(router, api.new_uow, api.authenticate)
+    add_organisation_routes(router, api.new_uow, api.authenticate)
+    add_headcount_routes(router, api.new_uow, api.authenticate)
+    add_partnership_routes(router, api.new_uow, api.authenticate)
+    add_token_routes(router, api.new_uow, api.authenticate)
 
     @router.post(
         "/organisations",
@@ -109,7 +102,7 @@ def build_router(api: RegistryApi) -> APIRouter:
     ) -> OrganisationOut:
         async with api.new_uow() as uow:
             organisation = await uow.organisations.get(organisation_id)
-        if organisation is None or not principal.can_read(organisation.tenant):
+        if organisation is None or not organisations.visible(principal, organisation):
             raise not_found("Организация")
         return organisation_out(organisation)
 

@@ -43,6 +43,11 @@ class OrganisationOut(BaseModel):
     external_id: str | None
     inn: str | None
     ogrn: str | None
+    short_name: str | None
+    address: str | None
+    closed_on: date | None
+    active: bool = Field(description="false once the organisation is closed")
+    version: int
 
 
 class ParticipantIn(Strict):

@@ -1,0 +1,198 @@
+"""Headcounts' table and queries: one row per (organisation, academic year)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Row,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+    and_,
+    func,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nastavnik.common.auth import Principal
+from nastavnik.common.contracts.events import AccessRole
+from nastavnik.registry.adapters.tables import metadata, organisations
+from nastavnik.registry.domain.headcounts import GRADES, Figures, Headcount
+
+headcounts = Table(
+    "headcounts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("organisation_id", Uuid, ForeignKey("organisations.id"), nullable=False),
+    Column("academic_year", String(9), nullable=False, index=True),
+    Column("students_by_grade", ARRAY(Integer)),  # 11 numbers, grades 1–11; NULL for a college
+    Column("students_total", Integer, nullable=False),
+    Column("teachers", Integer, nullable=False),
+    Column("young_specialists", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("withdrawn", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("organisation_id", "academic_year", name="uq_headcounts_organisation_year"),
+    CheckConstraint(
+        "students_total >= 0 AND teachers >= 0 AND young_specialists >= 0 "
+        "AND young_specialists <= teachers",
+        name="ck_headcounts_numbers",
+    ),
+)
+
+
+def _grades_array(numbers: Figures) -> list[int] | None:
+    if not numbers.students_by_grade:
+        return None
+    by_grade = numbers.by_grade
+    return [by_grade.get(grade, 0) for grade in GRADES]
+
+
+def _headcount(row: Row[Any]) -> Headcount:
+    grades = row.students_by_grade
+    by_grade = tuple(zip(GRADES, grades, strict=True)) if grades is not None else ()
+    return Headcount(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        academic_year=row.academic_year,
+        figures=Figures(
+            students_by_grade=by_grade,
+            students_total=row.students_total,
+            teachers=row.teachers,
+            young_specialists=row.young_specialists,
+        ),
+        version=row.version,
+        withdrawn=row.withdrawn,
+    )
+
+
+def _values(headcount: Headcount) -> dict[str, Any]:
+    numbers = headcount.figures
+    return {
+        "students_by_grade": _grades_array(numbers),
+        "students_total": numbers.students_total,
+        "teachers": numbers.teachers,
+        "young_specialists": numbers.young_specialists,
+        "version": headcount.version,
+        "withdrawn": headcount.withdrawn,
+    }
+
+
+def normalised(numbers: Figures) -> Figures:
+    """The figures as they come back from the table (a school's missing grades are 0), so
+    that comparing a new report with a stored one is exact."""
+    grades = _grades_array(numbers)
+    by_grade = tuple(zip(GRADES, grades, strict=True)) if grades is not None else ()
+    return Figures(by_grade, numbers.students_total, numbers.teachers, numbers.young_specialists)
+
+
+def _scope(principal: Principal) -> ColumnElement[bool]:
+    region = organisations.c.region_id == principal.region
+    if principal.role == AccessRole.REGION_ADMIN:
+        return region
+    if principal.role == AccessRole.MUNICIPALITY_VIEWER:
+        return and_(region, organisations.c.municipality_id == principal.municipality)
+    return and_(region, organisations.c.id == principal.school)
+
+
+@dataclass(frozen=True)
+class HeadcountFilter:
+    organisation_id: uuid.UUID | None = None
+    municipality_id: uuid.UUID | None = None
+    academic_year: str | None = None
+    include_withdrawn: bool = False
+
+
+class HeadcountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, headcount_id: uuid.UUID, *, lock: bool = False) -> Headcount | None:
+        statement = select(headcounts).where(headcounts.c.id == headcount_id)
+        if lock:
+            statement = statement.with_for_update()
+        row = (await self._session.execute(statement)).first()
+        return _headcount(row) if row else None
+
+    async def find(
+        self, keys: Collection[tuple[uuid.UUID, str]], *, lock: bool = False
+    ) -> dict[tuple[uuid.UUID, str], Headcount]:
+        """The reports of these (organisation, academic year) pairs, in one query; locked in
+        key order so that concurrent syncs queue up instead of deadlocking."""
+        if not keys:
+            return {}
+        statement = (
+            select(headcounts)
+            .where(tuple_(headcounts.c.organisation_id, headcounts.c.academic_year).in_(list(keys)))
+            .order_by(headcounts.c.organisation_id, headcounts.c.academic_year)
+        )
+        if lock:
+            statement = statement.with_for_update()
+        rows = (await self._session.execute(statement)).all()
+        return {(row.organisation_id, row.academic_year): _headcount(row) for row in rows}
+
+    async def add(self, headcount: Headcount) -> bool:
+        """Insert; ``False`` if a concurrent request reported the same year first."""
+        statement = (
+            pg_insert(headcounts)
+            .values(
+                id=headcount.id,
+                organisation_id=headcount.organisation_id,
+                academic_year=headcount.academic_year,
+                **_values(headcount),
+            )
+            .on_conflict_do_nothing(constraint="uq_headcounts_organisation_year")
+            .returning(headcounts.c.id)
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def save(self, headcount: Headcount) -> None:
+        await self._session.execute(
+            update(headcounts)
+            .where(headcounts.c.id == headcount.id)
+            .values(**_values(headcount), updated_at=func.now())
+        )
+
+    async def list(
+        self, principal: Principal, where: HeadcountFilter, *, limit: int, offset: int
+    ) -> tuple[Sequence[Headcount], int]:
+        conditions: list[ColumnElement[bool]] = [_scope(principal)]
+        if where.organisation_id is not None:
+            conditions.append(headcounts.c.organisation_id == where.organisation_id)
+        if where.municipality_id is not None:
+            conditions.append(organisations.c.municipality_id == where.municipality_id)
+        if where.academic_year is not None:
+            conditions.append(headcounts.c.academic_year == where.academic_year)
+        if not where.include_withdrawn:
+            conditions.append(headcounts.c.withdrawn.is_(False))
+        joined = headcounts.join(organisations, organisations.c.id == headcounts.c.organisation_id)
+        condition = and_(*conditions)
+        total = await self._session.scalar(
+            select(func.count()).select_from(joined).where(condition)
+        )
+        rows = await self._session.execute(
+            select(headcounts)
+            .select_from(joined)
+            .where(condition)
+            .order_by(headcounts.c.academic_year.desc(), organisations.c.name, headcounts.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_headcount(row) for row in rows], int(total or 0)

@@ -1,0 +1,236 @@
+"""Headcounts through HTTP on a real PostgreSQL: report (upsert per organisation and academic
+year), validation, scope, list, withdraw, and the headcount.* events in the outbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from nastavnik.registry.domain.headcounts import current_academic_year
+
+from .conftest import Registry, bearer
+from .organisation_support import admin, create, data_of, foreign_region_admin
+
+pytestmark = pytest.mark.integration
+
+YEAR = current_academic_year(date.today())
+FIRST = int(YEAR[:4])
+LAST_YEAR = f"{FIRST - 1}/{FIRST}"
+GRADES = {str(grade): 20 + grade for grade in range(1, 12)}  # 21 … 31: 286 students
+
+
+def report(**extra: Any) -> dict[str, Any]:
+    return (
+        {"academic_year": YEAR, "students_by_grade": GRADES, "teachers": 40}
+        | {"young_specialists": 6}
+        | extra
+    )
+
+
+async def test_a_school_reports_and_a_repeated_sync_changes_nothing(registry: Registry) -> None:
+    created = await registry.http.post(
+        "/api/v1/headcounts", json=report(), headers=registry.school_headers()
+    )
+    assert created.status_code == 201, created.text
+    headcount = created.json()["headcount"]
+    assert created.json()["result"] == "created"
+    assert headcount | {"id": None} == {
+        "id": None,
+        "organisation_id": registry.school_id,
+        "academic_year": YEAR,
+        "students_by_grade": {str(grade): 20 + grade for grade in range(1, 12)},
+        "students_total": 286,
+        "teachers": 40,
+        "young_specialists": 6,
+        "withdrawn": False,
+        "version": 1,
+    }
+    same = await registry.http.post(
+        "/api/v1/headcounts",
+        json=report(academic_year=f"{FIRST}-{FIRST + 1}", students_total=286),
+        headers=registry.school_headers(),
+    )
+    assert same.status_code == 200
+    assert same.json()["result"] == "unchanged"
+
+    changed = await registry.http.post(
+        "/api/v1/headcounts",
+        json=report(students_by_grade={"1": 25}, teachers=41),  # grades left out are 0
+        headers=registry.school_headers(),
+    )
+    assert changed.json()["result"] == "updated"
+    assert changed.json()["headcount"]["students_by_grade"]["2"] == 0
+    assert changed.json()["headcount"]["students_total"] == 25
+
+    reported = await registry.outbox_events("headcount.reported")
+    assert [e["sequence"] for e in reported] == [1, 2]
+    assert reported[0]["school"] == registry.school_id
+    assert reported[0]["municipality"] == registry.municipality_id
+    assert data_of(reported)[1] == {
+        "headcount_id": headcount["id"],
+        "organisation_id": registry.school_id,
+        "academic_year": YEAR,
+        "students_by_grade": {"1": 25} | {str(grade): 0 for grade in range(2, 12)},
+        "students_total": 25,
+        "teachers": 41,
+        "young_specialists": 6,
+    }
+
+
+async def test_numbers_and_years_are_checked_with_russian_reasons(registry: Registry) -> None:
+    response = await registry.http.post(
+        "/api/v1/headcounts",
+        json=report(
+            academic_year=f"{FIRST}/{FIRST + 2}",
+            students_by_grade={"1": -3, "12": 4},
+            teachers=5,
+            young_specialists=7,
+        ),
+        headers=registry.school_headers(),
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["message"]) for e in response.json()["errors"]] == [
+        (
+            "academic_year",
+            f"учебный год «{FIRST}/{FIRST + 2}»: второй год должен следовать за первым "
+            f"({FIRST}/{FIRST + 1})",
+        ),
+        ("students_by_grade.1", "число не может быть отрицательным: -3"),
+        ("students_by_grade", "класс должен быть от 1 до 11, указано: 12"),
+        ("young_specialists", "молодых специалистов (7) не может быть больше, чем педагогов (5)"),
+    ]
+    employer = await create(registry, "emp-1", kind="employer", name="АО «Завод»")
+    partner = await registry.http.post(
+        "/api/v1/headcounts",
+        json=report(organisation_id=employer["id"]),
+        headers=admin(registry),
+    )
+    assert partner.status_code == 422
+    assert partner.json()["errors"][0]["field"] == "organisation_id"
+    assert await registry.outbox_events("headcount.reported") == []
+
+
+async def test_a_college_reports_a_total_and_the_admin_writes_by_external_id(
+    registry: Registry,
+) -> None:
+    await create(registry, "col-7", kind="college", name="Колледж № 7")
+    no_total = await registry.http.post(
+        "/api/v1/headcounts",
+        json={"organisation_external_id": "col-7", "academic_year": YEAR, "teachers": 3}
+        | {"young_specialists": 1},
+        headers=admin(registry),
+    )
+    assert no_total.status_code == 422
+    assert no_total.json()["errors"][0]["field"] == "students_total"
+    created = await registry.http.post(
+        "/api/v1/headcounts",
+        json={"organisation_external_id": "col-7", "academic_year": YEAR, "teachers": 3}
+        | {"young_specialists": 1, "students_total": 900},
+        headers=admin(registry),
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["headcount"]["students_by_grade"] == {}
+    assert created.json()["headcount"]["students_total"] == 900
+
+
+async def test_scope_read_and_write(registry: Registry) -> None:
+    other_school = await registry.add_school("Школа № 2")
+    own = await registry.http.post(
+        "/api/v1/headcounts", json=report(), headers=registry.school_headers()
+    )
+    headcount_id = own.json()["headcount"]["id"]
+    foreign_school = await registry.http.post(
+        "/api/v1/headcounts",
+        json=report(organisation_id=other_school),
+        headers=registry.school_headers(),
+    )
+    assert foreign_school.status_code == 404
+    viewer = bearer(await registry.issue_token(registry.municipality_id, "municipality_viewer"))
+    read_only = await registry.http.post(
+        "/api/v1/headcounts", json=report(organisation_id=registry.school_id), headers=viewer
+    )
+    assert read_only.status_code == 403
+    assert (
+        await registry.http.get(f"/api/v1/headcounts/{headcount_id}", headers=viewer)
+    ).status_code == 200
+    other_token = bearer(await registry.issue_token(other_school, "school_curator"))
+    assert (
+        await registry.http.get(f"/api/v1/headcounts/{headcount_id}", headers=other_token)
+    ).status_code == 404
+    assert (
+        await registry.http.delete(f"/api/v1/headcounts/{headcount_id}", headers=other_token)
+    ).status_code == 404
+    foreign = bearer(await foreign_region_admin(registry))
+    assert (
+        await registry.http.get(f"/api/v1/headcounts/{headcount_id}", headers=foreign)
+    ).status_code == 404
+    listed = await registry.http.get(
+        "/api/v1/headcounts", params={"organisation_id": registry.school_id}, headers=foreign
+    )
+    assert listed.json()["total"] == 0
+    assert (await registry.http.get("/api/v1/headcounts", headers=other_token)).json()["total"] == 0
+
+
+async def test_list_filters_paginates_and_withdraw(registry: Registry) -> None:
+    other_school = await registry.add_school("Школа № 2")
+    for year in (YEAR, LAST_YEAR):
+        for school in (registry.school_id, other_school):
+            response = await registry.http.post(
+                "/api/v1/headcounts",
+                json=report(academic_year=year, organisation_id=school),
+                headers=admin(registry),
+            )
+            assert response.status_code == 201, response.text
+
+    async def listed(**params: str | int) -> dict[str, Any]:
+        response = await registry.http.get(
+            "/api/v1/headcounts", params=params, headers=admin(registry)
+        )
+        assert response.status_code == 200, response.text
+        page: dict[str, Any] = response.json()
+        return page
+
+    assert (await listed())["total"] == 4
+    this_year = await listed(academic_year=YEAR.replace("/", "-"))
+    assert {item["academic_year"] for item in this_year["items"]} == {YEAR}
+    assert this_year["total"] == 2
+    one_school = await listed(organisation_id=other_school)
+    assert {item["organisation_id"] for item in one_school["items"]} == {other_school}
+    first, second = await listed(limit=3), await listed(limit=3, offset=3)
+    assert (len(first["items"]), len(second["items"])) == (3, 1)
+    assert (await listed(municipality_id=registry.municipality_id))["total"] == 4
+    bad_year = await registry.http.get(
+        "/api/v1/headcounts", params={"academic_year": "прошлый"}, headers=admin(registry)
+    )
+    assert bad_year.status_code == 422
+
+    target = this_year["items"][0]
+    withdrawn = await registry.http.delete(
+        f"/api/v1/headcounts/{target['id']}", headers=admin(registry)
+    )
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["withdrawn"] is True
+    again = await registry.http.delete(
+        f"/api/v1/headcounts/{target['id']}", headers=admin(registry)
+    )
+    assert again.status_code == 200
+    assert (await listed())["total"] == 3
+    assert (await listed(include_withdrawn="true"))["total"] == 4
+    events = await registry.outbox_events("headcount.withdrawn")
+    assert data_of(events) == [
+        {
+            "headcount_id": target["id"],
+            "organisation_id": target["organisation_id"],
+            "academic_year": YEAR,
+        }
+    ]
+    assert events[0]["sequence"] == 2
+    restored = await registry.http.post(
+        "/api/v1/headcounts",
+        json=report(organisation_id=target["organisation_id"]),
+        headers=admin(registry),
+    )
+    assert restored.json()["result"] == "updated"
+    assert restored.json()["headcount"]["withdrawn"] is False
