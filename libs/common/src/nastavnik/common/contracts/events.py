@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -90,6 +90,12 @@ class ParticipantRegistered(EventData):
     role: ParticipantRole
     category: ParticipantCategory
     grade: int | None = None
+    # added compatibly (defaults): the consent flag and a teacher's or alumnus' attributes
+    has_consent: bool = False  # an active personal-data consent: matching and messages allowed
+    years_of_experience: int | None = None  # teachers, in full years
+    young_specialist: bool | None = None  # teachers: 0–3 years of experience
+    subjects: tuple[str, ...] = ()  # teachers
+    graduation_year: int | None = None  # alumni
 
 
 class ParticipantUpdated(EventData):
@@ -97,6 +103,11 @@ class ParticipantUpdated(EventData):
     role: ParticipantRole
     category: ParticipantCategory
     grade: int | None = None
+    has_consent: bool = False
+    years_of_experience: int | None = None
+    young_specialist: bool | None = None
+    subjects: tuple[str, ...] = ()
+    graduation_year: int | None = None
 
 
 class ParticipantWithdrawn(EventData):
@@ -131,63 +142,58 @@ PARTICIPANT_WITHDRAWN = EventSpec(
 TOKEN_ISSUED = EventSpec("token.issued", 1, streams.ACCESS, TokenIssued)
 TOKEN_REVOKED = EventSpec("token.revoked", 1, streams.ACCESS, TokenRevoked)
 
-# --- organisations, headcounts, partnerships (no personal data: ИНН/ОГРН and addresses stay in
-# registry, since a sole proprietor's ИНН identifies a person) --------------------------------
+# --- consents and erasure (152-ФЗ) -------------------------------------------------------------
+# REGISTRY: the pseudonymous id and non-identifying facts only. CONTACTS: the contacts of
+# consenting people, for notifications only; ``contact.erased`` tells every holder to drop them.
 
 
-class OrganisationUpdated(EventData):
-    organisation_id: uuid.UUID
-    kind: OrganisationKind
-    name: str
-    short_name: str | None = None
-    parent_id: uuid.UUID | None
+class ConsentBasis(StrEnum):
+    WRITTEN = "written"  # a signed paper form
+    ELECTRONIC = "electronic"  # an electronic document (e.g. signed through a portal)
 
 
-class OrganisationClosed(EventData):
-    organisation_id: uuid.UUID
-    kind: OrganisationKind
-    closed_on: date
+class ConsentGiver(StrEnum):
+    SELF = "self"  # the participant
+    REPRESENTATIVE = "representative"  # a legal representative (always for a minor)
 
 
-class HeadcountReported(EventData):
-    """A school's (or college's) denominators for one academic year, e.g. «2025/2026»."""
+class ParticipantConsentRecorded(EventData):
+    """A new personal-data consent of a registered participant (it now has an active one)."""
 
-    headcount_id: uuid.UUID
-    organisation_id: uuid.UUID
-    academic_year: str
-    students_by_grade: dict[int, int]  # grade 1–11 → students; empty for a college
-    students_total: int
-    teachers: int
-    young_specialists: int  # teachers with 0–3 years of experience
+    participant_id: uuid.UUID
+    given_by: ConsentGiver
+    basis: ConsentBasis
 
 
-class HeadcountWithdrawn(EventData):
-    headcount_id: uuid.UUID
-    organisation_id: uuid.UUID
-    academic_year: str
+class ParticipantErased(EventData):
+    """Consent withdrawn: the participant's personal data is erased in registry; every service
+    drops what it holds about the person. The anonymous record (and counts) stays."""
+
+    participant_id: uuid.UUID
 
 
-class PartnershipFormed(EventData):
-    partnership_id: uuid.UUID
-    school_id: uuid.UUID
-    partner_id: uuid.UUID
-    partner_kind: OrganisationKind
-    started_on: date
+class ContactUpdated(EventData):
+    """The current contacts of a consenting participant (``None``: not known any more)."""
+
+    participant_id: uuid.UUID
+    email: str | None = None
+    phone: str | None = None
+    representative_email: str | None = None  # the legal representative's, for a minor
+    representative_phone: str | None = None
 
 
-class PartnershipEnded(EventData):
-    partnership_id: uuid.UUID
-    school_id: uuid.UUID
-    partner_id: uuid.UUID
-    ended_on: date
+class ContactErased(EventData):
+    """Consent withdrawn: delete every contact of this participant."""
+
+    participant_id: uuid.UUID
 
 
-ORGANISATION_UPDATED = EventSpec("organisation.updated", 1, streams.REGISTRY, OrganisationUpdated)
-ORGANISATION_CLOSED = EventSpec("organisation.closed", 1, streams.REGISTRY, OrganisationClosed)
-HEADCOUNT_REPORTED = EventSpec("headcount.reported", 1, streams.REGISTRY, HeadcountReported)
-HEADCOUNT_WITHDRAWN = EventSpec("headcount.withdrawn", 1, streams.REGISTRY, HeadcountWithdrawn)
-PARTNERSHIP_FORMED = EventSpec("partnership.formed", 1, streams.REGISTRY, PartnershipFormed)
-PARTNERSHIP_ENDED = EventSpec("partnership.ended", 1, streams.REGISTRY, PartnershipEnded)
+PARTICIPANT_CONSENT_RECORDED = EventSpec(
+    "participant.consent_recorded", 1, streams.REGISTRY, ParticipantConsentRecorded
+)
+PARTICIPANT_ERASED = EventSpec("participant.erased", 1, streams.REGISTRY, ParticipantErased)
+CONTACT_UPDATED = EventSpec("contact.updated", 1, streams.CONTACTS, ContactUpdated)
+CONTACT_ERASED = EventSpec("contact.erased", 1, streams.CONTACTS, ContactErased)
 
 
 ALL_EVENTS: tuple[EventSpec[Any], ...] = (
@@ -197,12 +203,10 @@ ALL_EVENTS: tuple[EventSpec[Any], ...] = (
     PARTICIPANT_WITHDRAWN,
     TOKEN_ISSUED,
     TOKEN_REVOKED,
-    ORGANISATION_UPDATED,
-    ORGANISATION_CLOSED,
-    HEADCOUNT_REPORTED,
-    HEADCOUNT_WITHDRAWN,
-    PARTNERSHIP_FORMED,
-    PARTNERSHIP_ENDED,
+    PARTICIPANT_CONSENT_RECORDED,
+    PARTICIPANT_ERASED,
+    CONTACT_UPDATED,
+    CONTACT_ERASED,
 )
 
 EVENTS_BY_TYPE: dict[str, EventSpec[Any]] = {spec.type: spec for spec in ALL_EVENTS}
