@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -142,6 +142,65 @@ PARTICIPANT_WITHDRAWN = EventSpec(
 TOKEN_ISSUED = EventSpec("token.issued", 1, streams.ACCESS, TokenIssued)
 TOKEN_REVOKED = EventSpec("token.revoked", 1, streams.ACCESS, TokenRevoked)
 
+# --- organisations, headcounts, partnerships (no personal data: ИНН/ОГРН and addresses stay in
+# registry, since a sole proprietor's ИНН identifies a person) --------------------------------
+
+
+class OrganisationUpdated(EventData):
+    organisation_id: uuid.UUID
+    kind: OrganisationKind
+    name: str
+    short_name: str | None = None
+    parent_id: uuid.UUID | None
+
+
+class OrganisationClosed(EventData):
+    organisation_id: uuid.UUID
+    kind: OrganisationKind
+    closed_on: date
+
+
+class HeadcountReported(EventData):
+    """A school's (or college's) denominators for one academic year, e.g. «2025/2026»."""
+
+    headcount_id: uuid.UUID
+    organisation_id: uuid.UUID
+    academic_year: str
+    students_by_grade: dict[int, int]  # grade 1–11 → students; empty for a college
+    students_total: int
+    teachers: int
+    young_specialists: int  # teachers with 0–3 years of experience
+
+
+class HeadcountWithdrawn(EventData):
+    headcount_id: uuid.UUID
+    organisation_id: uuid.UUID
+    academic_year: str
+
+
+class PartnershipFormed(EventData):
+    partnership_id: uuid.UUID
+    school_id: uuid.UUID
+    partner_id: uuid.UUID
+    partner_kind: OrganisationKind
+    started_on: date
+
+
+class PartnershipEnded(EventData):
+    partnership_id: uuid.UUID
+    school_id: uuid.UUID
+    partner_id: uuid.UUID
+    ended_on: date
+
+
+ORGANISATION_UPDATED = EventSpec("organisation.updated", 1, streams.REGISTRY, OrganisationUpdated)
+ORGANISATION_CLOSED = EventSpec("organisation.closed", 1, streams.REGISTRY, OrganisationClosed)
+HEADCOUNT_REPORTED = EventSpec("headcount.reported", 1, streams.REGISTRY, HeadcountReported)
+HEADCOUNT_WITHDRAWN = EventSpec("headcount.withdrawn", 1, streams.REGISTRY, HeadcountWithdrawn)
+PARTNERSHIP_FORMED = EventSpec("partnership.formed", 1, streams.REGISTRY, PartnershipFormed)
+PARTNERSHIP_ENDED = EventSpec("partnership.ended", 1, streams.REGISTRY, PartnershipEnded)
+
+
 # --- consents and erasure (152-ФЗ) -------------------------------------------------------------
 # REGISTRY: the pseudonymous id and non-identifying facts only. CONTACTS: the contacts of
 # consenting people, for notifications only; ``contact.erased`` tells every holder to drop them.
@@ -203,6 +262,12 @@ ALL_EVENTS: tuple[EventSpec[Any], ...] = (
     PARTICIPANT_WITHDRAWN,
     TOKEN_ISSUED,
     TOKEN_REVOKED,
+    ORGANISATION_UPDATED,
+    ORGANISATION_CLOSED,
+    HEADCOUNT_REPORTED,
+    HEADCOUNT_WITHDRAWN,
+    PARTNERSHIP_FORMED,
+    PARTNERSHIP_ENDED,
     PARTICIPANT_CONSENT_RECORDED,
     PARTICIPANT_ERASED,
     CONTACT_UPDATED,
