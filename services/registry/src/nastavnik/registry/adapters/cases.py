@@ -1,0 +1,152 @@
+"""Best-practice cases' table and queries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    and_,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nastavnik.common.auth import Principal
+from nastavnik.registry.adapters.programmes import lock_school, update_many
+from nastavnik.registry.adapters.tables import metadata, organisations
+from nastavnik.registry.domain.cases import Case, CaseDetails
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("school_id", Uuid, ForeignKey("organisations.id"), nullable=False),
+    Column("external_id", String, nullable=False),
+    Column("title", String, nullable=False),
+    Column("form", String, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("links", ARRAY(String), nullable=False),
+    Column("programme_id", Uuid, ForeignKey("programmes.id")),
+    Column("withdrawn", Boolean, nullable=False, server_default="false"),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("school_id", "external_id", name="uq_cases_school_external_id"),
+)
+
+
+def _case(row: Row[Any]) -> Case:
+    return Case(
+        id=row.id,
+        school_id=row.school_id,
+        external_id=row.external_id,
+        details=CaseDetails(
+            title=row.title,
+            form=row.form,
+            text=row.text,
+            links=tuple(row.links),
+            programme_id=row.programme_id,
+        ),
+        withdrawn=row.withdrawn,
+        version=row.version,
+    )
+
+
+def _values(case: Case) -> dict[str, Any]:
+    details = case.details
+    return {
+        "id": case.id,
+        "title": details.title,
+        "form": details.form,
+        "text": details.text,
+        "links": list(details.links),
+        "programme_id": details.programme_id,
+        "withdrawn": case.withdrawn,
+        "version": case.version,
+    }
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    school_id: uuid.UUID | None = None
+    municipality_id: uuid.UUID | None = None
+    form: str | None = None
+    programme_id: uuid.UUID | None = None
+
+
+class CaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lock_school(self, school_id: uuid.UUID) -> None:
+        await lock_school(self._session, "cases", school_id)
+
+    async def get(self, case_id: uuid.UUID, *, lock: bool = False) -> Case | None:
+        statement = select(cases).where(cases.c.id == case_id)
+        if lock:
+            statement = statement.with_for_update()
+        row = (await self._session.execute(statement)).first()
+        return _case(row) if row else None
+
+    async def find_by_external_id(self, school_id: uuid.UUID, external_id: str) -> Case | None:
+        row = (
+            await self._session.execute(
+                select(cases).where(
+                    cases.c.school_id == school_id, cases.c.external_id == external_id
+                )
+            )
+        ).first()
+        return _case(row) if row else None
+
+    async def add(self, case: Case) -> None:
+        await self._session.execute(
+            insert(cases).values(
+                school_id=case.school_id, external_id=case.external_id, **_values(case)
+            )
+        )
+
+    async def save(self, case: Case) -> None:
+        await update_many(self._session, cases, [_values(case)])
+
+    async def list(
+        self, principal: Principal, where: CaseFilter, *, limit: int, offset: int
+    ) -> tuple[list[Case], int]:
+        """Published cases of the principal's region (every school of the region reads them)."""
+        joined = cases.join(organisations, organisations.c.id == cases.c.school_id)
+        conditions = [organisations.c.region_id == principal.region, cases.c.withdrawn.is_(False)]
+        if where.school_id is not None:
+            conditions.append(cases.c.school_id == where.school_id)
+        if where.municipality_id is not None:
+            conditions.append(organisations.c.municipality_id == where.municipality_id)
+        if where.form is not None:
+            conditions.append(cases.c.form == where.form)
+        if where.programme_id is not None:
+            conditions.append(cases.c.programme_id == where.programme_id)
+        condition = and_(*conditions)
+        total = await self._session.scalar(
+            select(func.count()).select_from(joined).where(condition)
+        )
+        rows = await self._session.execute(
+            select(cases)
+            .select_from(joined)
+            .where(condition)
+            .order_by(cases.c.created_at.desc(), cases.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [_case(row) for row in rows], int(total or 0)
