@@ -122,9 +122,10 @@ async def test_registry_killed_after_commit_before_publish_loses_nothing(stack: 
         rows = await query(
             stack.databases["registry"],
             "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-            "WHERE c.relname = 'outbox' AND l.pid <> pg_backend_pid()",
+            "WHERE c.relname = 'outbox' AND l.pid <> pg_backend_pid() "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         )
-        return rows[0][0] == 0
+        return bool(rows[0][0] == 0)
 
     assert await wait_for(relay_backend_gone, timeout=30), "the killed relay's locks remain"
     marked = await query(
