@@ -347,3 +347,24 @@ async def test_closing_revokes_tokens_ends_partnerships_and_stops_changes(
     )
     assert future.status_code == 422
     assert future.json()["errors"][0]["field"] == "closed_on"
+
+
+async def test_control_characters_are_refused_not_a_server_error(registry: Registry) -> None:
+    """PostgreSQL refuses NUL in text: the answer is a 422 naming the field, never a 500."""
+    body = await put_organisation(registry, "emp-0", kind="employer", name="ООО \u0000 Ноль")
+    assert body.status_code == 422
+    assert body.json()["errors"][0]["field"] == "name"
+    path = await put_organisation(registry, "emp%000", kind="employer", name="ООО «Ноль»")
+    assert path.status_code == 422
+    query = await registry.http.get(
+        "/api/v1/organisations", params={"name": "a\u0000"}, headers=admin(registry)
+    )
+    assert query.status_code == 422
+    headcount = await registry.http.post(
+        "/api/v1/headcounts",
+        json={"organisation_external_id": "a\u0000", "academic_year": "2025/2026"}
+        | {"teachers": 1, "young_specialists": 0},
+        headers=admin(registry),
+    )
+    assert headcount.status_code == 422
+    assert headcount.json()["errors"][0]["field"] == "organisation_external_id"

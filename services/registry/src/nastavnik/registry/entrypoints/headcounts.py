@@ -22,8 +22,8 @@ from nastavnik.registry.application.headcounts import (
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.headcounts import Headcount, academic_year
+from nastavnik.registry.entrypoints.organisations import Code
 from nastavnik.registry.entrypoints.schemas import (
-    ExternalId,
     Page,
     Strict,
 )
@@ -36,7 +36,7 @@ class HeadcountIn(Strict):
     the token's own."""
 
     organisation_id: uuid.UUID | None = None
-    organisation_external_id: ExternalId | None = Field(
+    organisation_external_id: Code | None = Field(
         default=None, description="The organisation by the region's external_id of it"
     )
     academic_year: Annotated[str, Field(max_length=40, description=YEAR_DESCRIPTION)]
