@@ -255,6 +255,260 @@ CONTACT_UPDATED = EventSpec("contact.updated", 1, streams.CONTACTS, ContactUpdat
 CONTACT_ERASED = EventSpec("contact.erased", 1, streams.CONTACTS, ContactErased)
 
 
+# --- reference lists, programmes, enrolments, roadmaps, questionnaires, cases (registry) -----
+# No personal data: pseudonymous ids, codes of the region's reference lists, dates, counts and
+# the tags that matching reads (subjects, interests, competences). Free texts (a mentee's
+# request, goals, a case's text, a roadmap step's responsible) stay in registry.
+
+
+class ReferenceKind(StrEnum):
+    FORM = "form"  # форма наставничества
+    ROLE_MODEL = "role_model"  # ролевая модель (within a form)
+    STAGE = "stage"  # этап программы (Р-145)
+
+
+class ReferenceItemAdded(EventData):
+    """A region added an item to one of its reference lists (tenant: the region)."""
+
+    kind: ReferenceKind
+    code: str
+    title: str
+    position: int
+    form: str | None = None  # a role model's form
+    mentor_categories: list[ParticipantCategory] = []  # a form's: who may mentor ([]: anyone)
+    mentee_categories: list[ParticipantCategory] = []
+
+
+class ReferenceItemUpdated(EventData):
+    """A region renamed, reordered, retired or restored an item of a reference list."""
+
+    kind: ReferenceKind
+    code: str
+    title: str
+    position: int
+    retired: bool
+    mentor_categories: list[ParticipantCategory] = []
+    mentee_categories: list[ParticipantCategory] = []
+
+
+class ProgrammeRegistered(EventData):
+    """A school's mentorship programme in one form (codes of the region's lists)."""
+
+    programme_id: uuid.UUID
+    form: str
+    role_model: str | None = None
+    academic_year: str  # «2025/2026»
+    stage: str
+    starts_on: date
+    ends_on: date | None = None
+
+
+class ProgrammeUpdated(EventData):
+    """A programme's form, role model, year or dates changed (its current state)."""
+
+    programme_id: uuid.UUID
+    form: str
+    role_model: str | None = None
+    academic_year: str
+    stage: str
+    starts_on: date
+    ends_on: date | None = None
+
+
+class ProgrammeStageChanged(EventData):
+    """A programme moved to another stage of the region's list."""
+
+    programme_id: uuid.UUID
+    stage: str
+    previous_stage: str
+
+
+class ProgrammeClosed(EventData):
+    """A programme was closed; its records stay."""
+
+    programme_id: uuid.UUID
+    closed_on: date
+
+
+class EnrolmentEndReason(StrEnum):
+    COMPLETED = "completed"  # the programme's work done
+    LEFT_ORGANISATION = "left_organisation"  # moved school, graduated, left the job
+    OWN_WISH = "own_wish"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    OTHER = "other"
+
+
+class EnrolmentCreated(EventData):
+    """A participant entered a programme as mentor or mentee: what matching reads."""
+
+    enrolment_id: uuid.UUID
+    programme_id: uuid.UUID
+    participant_id: uuid.UUID
+    organisation_id: uuid.UUID  # the participant's: the school, or a partner (mentors)
+    role: ParticipantRole
+    category: ParticipantCategory
+    form: str
+    entered_on: date
+    subjects: list[str] = []
+    interests: list[str] = []
+    competences: list[str] = []  # mentors
+    capacity: int | None = None  # mentors: how many mentees
+    availability: list[str] = []  # mentors: e.g. «вт», «после уроков»
+    preferred_mentor_id: uuid.UUID | None = None  # mentees' wishes
+    avoided_mentor_ids: list[uuid.UUID] = []
+
+
+class EnrolmentUpdated(EventData):
+    """An enrolment's attributes changed, or it was resumed after an end (current state)."""
+
+    enrolment_id: uuid.UUID
+    programme_id: uuid.UUID
+    participant_id: uuid.UUID
+    organisation_id: uuid.UUID
+    role: ParticipantRole
+    category: ParticipantCategory
+    form: str
+    entered_on: date
+    subjects: list[str] = []
+    interests: list[str] = []
+    competences: list[str] = []
+    capacity: int | None = None
+    availability: list[str] = []
+    preferred_mentor_id: uuid.UUID | None = None
+    avoided_mentor_ids: list[uuid.UUID] = []
+
+
+class EnrolmentEnded(EventData):
+    """A participant left a programme."""
+
+    enrolment_id: uuid.UUID
+    programme_id: uuid.UUID
+    participant_id: uuid.UUID
+    role: ParticipantRole
+    ended_on: date
+    reason: EnrolmentEndReason
+
+
+class RoadmapItemStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class RoadmapItemAdded(EventData):
+    """A step of a programme's roadmap (дорожная карта)."""
+
+    item_id: uuid.UUID
+    programme_id: uuid.UUID
+    stage: str | None = None
+    deadline: date
+    status: RoadmapItemStatus
+    done_on: date | None = None
+
+
+class RoadmapItemUpdated(EventData):
+    """A roadmap step's deadline, status or stage changed (current state)."""
+
+    item_id: uuid.UUID
+    programme_id: uuid.UUID
+    stage: str | None = None
+    deadline: date
+    status: RoadmapItemStatus
+    done_on: date | None = None
+
+
+class RoadmapItemRemoved(EventData):
+    """A roadmap step was removed from the plan."""
+
+    item_id: uuid.UUID
+    programme_id: uuid.UUID
+
+
+class QuestionnaireMoment(StrEnum):
+    START = "start"  # at the start of the programme
+    END = "end"  # at its end: compared with the start
+
+
+class QuestionnaireAnswered(EventData):
+    """A satisfaction score (1–10) of a mentor or mentee, at the start or the end."""
+
+    response_id: uuid.UUID
+    programme_id: uuid.UUID
+    participant_id: uuid.UUID
+    role: ParticipantRole
+    form: str
+    stage: str  # the programme's stage when answered
+    moment: QuestionnaireMoment
+    score: int
+    answered_on: date
+
+
+class QuestionnaireRetracted(EventData):
+    """A questionnaire response was withdrawn (entered by mistake)."""
+
+    response_id: uuid.UUID
+    programme_id: uuid.UUID
+    participant_id: uuid.UUID
+    moment: QuestionnaireMoment
+
+
+class ProgrammeSwotRecorded(EventData):
+    """The curator's SWOT of a programme: how many points in each quadrant (texts stay)."""
+
+    programme_id: uuid.UUID
+    strengths: int
+    weaknesses: int
+    opportunities: int
+    threats: int
+
+
+class CasePublished(EventData):
+    """A school published a best-practice case (readable by the whole region)."""
+
+    case_id: uuid.UUID
+    form: str
+    programme_id: uuid.UUID | None = None
+
+
+class CaseUpdated(EventData):
+    """A published case was edited."""
+
+    case_id: uuid.UUID
+    form: str
+    programme_id: uuid.UUID | None = None
+
+
+class CaseWithdrawn(EventData):
+    """A school withdrew a published case."""
+
+    case_id: uuid.UUID
+
+
+def _registry(name: str, model: type[DataT]) -> EventSpec[DataT]:
+    return EventSpec(name, 1, streams.REGISTRY, model)
+
+
+REFERENCE_ITEM_ADDED = _registry("reference_item.added", ReferenceItemAdded)
+REFERENCE_ITEM_UPDATED = _registry("reference_item.updated", ReferenceItemUpdated)
+PROGRAMME_REGISTERED = _registry("programme.registered", ProgrammeRegistered)
+PROGRAMME_UPDATED = _registry("programme.updated", ProgrammeUpdated)
+PROGRAMME_STAGE_CHANGED = _registry("programme.stage_changed", ProgrammeStageChanged)
+PROGRAMME_CLOSED = _registry("programme.closed", ProgrammeClosed)
+ENROLMENT_CREATED = _registry("enrolment.created", EnrolmentCreated)
+ENROLMENT_UPDATED = _registry("enrolment.updated", EnrolmentUpdated)
+ENROLMENT_ENDED = _registry("enrolment.ended", EnrolmentEnded)
+ROADMAP_ITEM_ADDED = _registry("roadmap_item.added", RoadmapItemAdded)
+ROADMAP_ITEM_UPDATED = _registry("roadmap_item.updated", RoadmapItemUpdated)
+ROADMAP_ITEM_REMOVED = _registry("roadmap_item.removed", RoadmapItemRemoved)
+QUESTIONNAIRE_ANSWERED = _registry("questionnaire.answered", QuestionnaireAnswered)
+QUESTIONNAIRE_RETRACTED = _registry("questionnaire.retracted", QuestionnaireRetracted)
+PROGRAMME_SWOT_RECORDED = _registry("programme_swot.recorded", ProgrammeSwotRecorded)
+CASE_PUBLISHED = _registry("case.published", CasePublished)
+CASE_UPDATED = _registry("case.updated", CaseUpdated)
+CASE_WITHDRAWN = _registry("case.withdrawn", CaseWithdrawn)
+
+
 ALL_EVENTS: tuple[EventSpec[Any], ...] = (
     ORGANISATION_REGISTERED,
     PARTICIPANT_REGISTERED,
@@ -272,6 +526,24 @@ ALL_EVENTS: tuple[EventSpec[Any], ...] = (
     PARTICIPANT_ERASED,
     CONTACT_UPDATED,
     CONTACT_ERASED,
+    REFERENCE_ITEM_ADDED,
+    REFERENCE_ITEM_UPDATED,
+    PROGRAMME_REGISTERED,
+    PROGRAMME_UPDATED,
+    PROGRAMME_STAGE_CHANGED,
+    PROGRAMME_CLOSED,
+    ENROLMENT_CREATED,
+    ENROLMENT_UPDATED,
+    ENROLMENT_ENDED,
+    ROADMAP_ITEM_ADDED,
+    ROADMAP_ITEM_UPDATED,
+    ROADMAP_ITEM_REMOVED,
+    QUESTIONNAIRE_ANSWERED,
+    QUESTIONNAIRE_RETRACTED,
+    PROGRAMME_SWOT_RECORDED,
+    CASE_PUBLISHED,
+    CASE_UPDATED,
+    CASE_WITHDRAWN,
 )
 
 EVENTS_BY_TYPE: dict[str, EventSpec[Any]] = {spec.type: spec for spec in ALL_EVENTS}
