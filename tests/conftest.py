@@ -114,6 +114,16 @@ def participant(external_id: str, role: str = "mentee") -> dict[str, object]:
         "first_name": "Пётр",
         "birth_date": "2012-05-01",
         "grade": 7,
+        # registry keeps personal data only with a consent: a minor's is a parent's
+        "consent": {
+            "given_on": "2025-09-01",
+            "basis": "written",
+            "representative": {
+                "last_name": "Иванова",
+                "first_name": "Ольга",
+                "phone": "+79120000000",
+            },
+        },
     }
 
 

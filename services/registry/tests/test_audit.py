@@ -16,6 +16,11 @@ STUDENT = {
     "first_name": "Алёна",
     "birth_date": "2012-02-02",
     "grade": 8,
+    "consent": {
+        "given_on": "2025-09-01",
+        "basis": "written",
+        "representative": {"last_name": "Щукина", "first_name": "Ольга", "phone": "+79123456789"},
+    },
 }
 
 
@@ -37,9 +42,10 @@ async def test_a_change_is_recorded_with_its_actor_and_no_personal_data(
 
     assert response.status_code == 200, response.text
     page = response.json()
-    assert page["total"] == 2
-    newest, oldest = page["items"]
+    assert page["total"] == 3  # registered, the contacts for notifications, updated
+    newest, contacts, oldest = page["items"]
     assert oldest["event_type"] == "ru.nastavnik.participant.registered.v1"
+    assert contacts["event_type"] == "ru.nastavnik.contact.updated.v1"
     assert newest["event_type"] == "ru.nastavnik.participant.updated.v1"
     assert newest["actor_role"] == "school_system"
     assert newest["school_id"] == registry.school_id

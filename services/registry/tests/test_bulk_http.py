@@ -25,18 +25,20 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERSONAL = ("Ёлкина", "Алёна", "Соколова", "2012-09-05", "05.09.2012", "last_name", "birth_date")
 
 SCHOOL_CSV = (
-    "Внешний ID;Фамилия;Имя;Отчество;Дата рождения;Класс;Роль;Категория;Телефон\r\n"
-    "st-1;Ёлкина;Алёна;Сергеевна;05.09.2012;7А;наставляемый;обучающийся;+7 900\r\n"
-    "st-2;Иванов;Пётр;;31.02.2012;7;наставляемый;обучающийся;\r\n"
-    't-1;Соколова;"Анна";Игоревна;;;наставник;педагог;\r\n'
-    "st-3;Кузнецов;Илья;;15.01.2013;5Б;наставляемый;ученик;\r\n"
-    "st-1;Ёлкина;Алёна;;05.09.2012;8А;наставляемый;обучающийся;\r\n"
-    "st-4;Морозова;Ольга;;01.03.2011;;наставляемый;обучающийся;\r\n"
+    "Внешний ID;Фамилия;Имя;Отчество;Дата рождения;Класс;Роль;Категория;Примечание"
+    ";Дата согласия;Форма согласия;ФИО представителя;Телефон представителя\r\n"
+    "st-1;Ёлкина;Алёна;Сергеевна;05.09.2012;7А;наставляемый;обучающийся;+7 900"
+    ";01.09.2025;письменное;Ёлкина Мария;+79123456789\r\n"
+    "st-2;Иванов;Пётр;;31.02.2012;7;наставляемый;обучающийся;;01.09.2025;письменное;Ёлкина Мария;+79123456789\r\n"
+    't-1;Соколова;"Анна";Игоревна;;;наставник;педагог;;01.09.2025;письменное;;\r\n'
+    "st-3;Кузнецов;Илья;;15.01.2013;5Б;наставляемый;ученик;;01.09.2025;письменное;Ёлкина Мария;+79123456789\r\n"
+    "st-1;Ёлкина;Алёна;;05.09.2012;8А;наставляемый;обучающийся;;01.09.2025;письменное;Ёлкина Мария;+79123456789\r\n"
+    "st-4;Морозова;Ольга;;01.03.2011;;наставляемый;обучающийся;;01.09.2025;письменное;Ёлкина Мария;+79123456789\r\n"
 )
 
 SCHOOL_CSV_REPORT = {
     "summary": {"created": 3, "updated": 0, "unchanged": 0, "rejected": 3},
-    "ignored_columns": ["Телефон"],
+    "ignored_columns": ["Примечание"],
     "rows": [
         {"row": 2, "external_id": "st-1", "status": "created", "errors": []},
         {
@@ -88,10 +90,23 @@ async def upload_csv(registry: Any, text: str, **headers: str) -> Any:
     )
 
 
+NON_IDENTIFYING = {
+    "participant_id",
+    "role",
+    "category",
+    "grade",
+    "has_consent",
+    "years_of_experience",
+    "young_specialist",
+    "subjects",
+    "graduation_year",
+}
+
+
 def assert_no_personal_data(envelopes: list[dict[str, Any]]) -> None:
     assert envelopes
     for envelope in envelopes:
-        assert set(envelope["data"]) <= {"participant_id", "role", "category", "grade"}
+        assert set(envelope["data"]) <= NON_IDENTIFYING
         text = json.dumps(envelope, ensure_ascii=False)
         for value in PERSONAL:
             assert value not in text
@@ -158,9 +173,16 @@ async def test_xlsx_upload_as_multipart(registry: Any) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append(["Внешний ID", "ФИО", "Дата рождения", "Класс", "Роль", "Категория"])
-    sheet.append([501, "Ёжикова Алёна Петровна", "01.09.2012", "7А", "наставляемая", "ученица"])
-    sheet.append([502, "Лисин", None, None, "наставник", "выпускник"])
+    consent = ["01.09.2025", "письменное"]
+    sheet.append(
+        ["Внешний ID", "ФИО", "Дата рождения", "Класс", "Роль", "Категория"]
+        + ["Дата согласия", "Форма согласия", "ФИО представителя", "Телефон представителя"]
+    )
+    sheet.append(
+        [501, "Ёжикова Алёна Петровна", "01.09.2012", "7А", "наставляемая", "ученица"]
+        + [*consent, "Ёжикова Анна", "89123456789"]
+    )
+    sheet.append([502, "Лисин", None, None, "наставник", "выпускник", *consent])
     content = io.BytesIO()
     book.save(content)
 
@@ -207,6 +229,15 @@ def person(external_id: str, **fields: object) -> dict[str, object]:
         "first_name": "Алёна",
         "birth_date": "2012-09-05",
         "grade": 7,
+        "consent": {
+            "given_on": "2025-09-01",
+            "basis": "written",
+            "representative": {
+                "last_name": "Ёлкина",
+                "first_name": "Мария",
+                "phone": "+79123456789",
+            },
+        },
     } | fields
 
 
@@ -245,7 +276,13 @@ async def test_json_bulk_report_and_chunks(registry: Any, monkeypatch: pytest.Mo
                 "оставьте в файле одну строку на участника",
             }
         ],
-        26: [{"field": "phone", "message": "неизвестное поле"}],
+        26: [
+            {
+                "field": "phone",
+                "message": "номер телефона не распознан: «+7 900»; укажите его полностью, "
+                "например +7 912 345-67-89",
+            }
+        ],
     }
     assert [row["row"] for row in report["rows"]] == list(range(1, 31))
     assert len(await registry.outbox_events("participant.registered")) == 25

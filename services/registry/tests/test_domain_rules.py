@@ -8,10 +8,13 @@ from datetime import date
 import pytest
 
 from nastavnik.common.contracts.events import (
+    ConsentBasis,
+    ConsentGiver,
     OrganisationKind,
     ParticipantCategory,
     ParticipantRole,
 )
+from nastavnik.registry.domain.consents import ConsentDetails, Representative
 from nastavnik.registry.domain.organisations import HierarchyError, Organisation, place
 from nastavnik.registry.domain.participants import Participant, ParticipantDetails, check_details
 
@@ -84,13 +87,18 @@ def test_a_teacher_has_no_grade_and_birth_dates_are_past() -> None:
 
 
 def test_revising_with_the_same_record_changes_nothing() -> None:
-    participant, event = Participant.register(uuid.uuid4(), "st-1", student())
-    assert event.participant_id == participant.id
-    assert participant.revise(student()) is None
+    consent = ConsentDetails(
+        date(2025, 9, 1),
+        ConsentBasis.WRITTEN,
+        ConsentGiver.REPRESENTATIVE,
+        Representative("Ёжикова", "Анна", phone="+79123456789"),
+    )
+    participant, revision = Participant.register(uuid.uuid4(), "st-1", student(), consent)
+    assert revision.facts[0].data.participant_id == participant.id  # type: ignore[attr-defined]
+    assert participant.revise(student(), None).facts == ()
     assert participant.version == 1
-    update = participant.revise(student(grade=8))
-    assert update is not None
-    assert update.grade == 8
+    [update] = participant.revise(student(grade=8), None).facts
+    assert update.data.grade == 8  # type: ignore[attr-defined]
     assert participant.version == 2
     assert participant.withdraw() is not None
     assert participant.withdraw() is None

@@ -80,6 +80,11 @@ VALID = {
     "first_name": "Дарья",
     "birth_date": "2011-09-01",
     "grade": 8,
+    "consent": {
+        "given_on": "2025-09-01",
+        "basis": "written",
+        "representative": {"last_name": "Ёлкина", "first_name": "Ольга", "phone": "+79123456789"},
+    },
 }
 
 
@@ -96,6 +101,7 @@ VALID = {
         ({"birth_date": None}, "birth_date", "дату рождения"),
         ({"birth_date": "2999-01-01"}, "birth_date", "в прошлом"),
         ({"nickname": "x"}, "nickname", "неизвестное поле"),
+        ({"consent": None}, "consent", "нет согласия"),
     ],
 )
 async def test_bad_participant_gets_a_problem_naming_the_field_and_stores_nothing(

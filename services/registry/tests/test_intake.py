@@ -48,7 +48,7 @@ def student(
 
 WINDOWS_CSV = (
     "Реестр наставляемых МБОУ СОШ № 1;;;;;;;;\r\n"
-    "Внешний ID;Фамилия;Имя;Отчество;Дата рождения;Класс;Роль;Категория;Телефон\r\n"
+    "Внешний ID;Фамилия;Имя;Отчество;Дата рождения;Класс;Роль;Категория;Примечание\r\n"
     "st-1;Ёлкина;Алёна;Сергеевна;05.09.2012;7А;наставляемый;обучающийся;+7 900 000-00-00\r\n"
     "st-2;Иванов;Пётр;;31.02.2012;7;Наставляемый;Обучающийся;\r\n"
     ";;;;;;;;\r\n"
@@ -63,7 +63,7 @@ def test_windows_1251_with_semicolons_title_row_and_mixed_rows() -> None:
 
     assert isinstance(reader, CsvReader)
     assert (reader.encoding, reader.delimiter) == ("cp1251", ";")
-    assert reader.ignored_columns == ("Телефон",)
+    assert reader.ignored_columns == ("Примечание",)
     assert parse_all(reader) == [
         ParticipantRecord(3, "st-1", student("Ёлкина", "Алёна", "Сергеевна", date(2012, 9, 5), 7)),
         RejectedRow(4, "st-2", (Violation("birth_date", "такой даты нет: «31.02.2012»"),)),
@@ -284,7 +284,7 @@ def test_json_rows_use_the_api_field_names() -> None:
             "category": "teacher",
             "last_name": "Ли",
             "first_name": "Ан",
-            "phone": "+7",
+            "nickname": "+7",
         },
     ]
     reader = open_reader(io.BytesIO(json.dumps(document).encode()), content_type="application/json")
@@ -294,7 +294,7 @@ def test_json_rows_use_the_api_field_names() -> None:
     assert parse_all(reader) == [
         ParticipantRecord(1, "j-1", student("Ёлкин", "Артём", None, date(2012, 5, 1), 7)),
         RejectedRow(2, None, (Violation("row", "ожидается JSON-объект с полями участника"),)),
-        RejectedRow(3, "42", (Violation("phone", "неизвестное поле"),)),
+        RejectedRow(3, "42", (Violation("nickname", "неизвестное поле"),)),
     ]
 
 
@@ -316,7 +316,8 @@ def test_json_rows_use_the_api_field_names() -> None:
         ("Ф.И.О.", "full_name"),
         ("Роль в программе", "role"),
         ("Класс", "grade"),
-        ("Телефон", None),
+        ("Телефон", "phone"),
+        ("Примечание", None),
     ],
 )
 def test_titles(title: str, field: str | None) -> None:

@@ -63,7 +63,9 @@ def _examples(state: DemoState, registry: str, monitoring: str) -> list[str]:
     person = (
         '{"external_id":"S-9001","role":"mentee","category":"student",'
         '"last_name":"Ёлкина","first_name":"Алёна","middle_name":"Фёдоровна",'
-        f'"birth_date":"{born.isoformat()}","grade":7}}'
+        f'"birth_date":"{born.isoformat()}","grade":7,'
+        f'"consent":{{"given_on":"{date.today().isoformat()}","basis":"written",'
+        '"representative":{"last_name":"Ёлкина","first_name":"Мария","phone":"+79120000000"}}}'
     )
     return [
         "Try it:",

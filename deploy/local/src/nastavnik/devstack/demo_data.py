@@ -223,6 +223,26 @@ def partner_people(key: str, category: str, today: date) -> list[dict[str, Any]]
     return result
 
 
+def with_consent(body: dict[str, Any], today: date) -> dict[str, Any]:
+    """The personal-data consent registry requires, given on the 1st of September: by the
+    person, or for a minor by a parent (named after the person, with a phone)."""
+    given_on = date(school_year_start(today), 9, 1)
+    born = date.fromisoformat(body["birth_date"])
+    consent: dict[str, Any] = {"given_on": given_on.isoformat(), "basis": "written"}
+    if (given_on.month, given_on.day) < (born.month, born.day):
+        age = given_on.year - born.year - 1
+    else:
+        age = given_on.year - born.year
+    if age < 18:
+        rng = random.Random(f"{SEED}:parent:{body['external_id']}")
+        consent["representative"] = {
+            "last_name": feminine(body["last_name"]),
+            "first_name": rng.choice(FEMALE_NAMES),
+            "phone": f"+7912{rng.randint(0, 9_999_999):07d}",
+        }
+    return body | {"consent": consent}
+
+
 def people(today: date) -> list[PersonSpec]:
     result = [PersonSpec(s.key, body) for s in SCHOOLS for body in school_people(s.key, today)]
     result += [
@@ -232,4 +252,4 @@ def people(today: date) -> list[PersonSpec]:
         PersonSpec("employer", b)
         for b in partner_people("employer", "employer_representative", today)
     ]
-    return result
+    return [PersonSpec(spec.organisation, with_consent(spec.body, today)) for spec in result]

@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,9 +31,20 @@ from nastavnik.common.contracts.events import (
     ParticipantCategory,
     ParticipantRole,
 )
+from nastavnik.registry.adapters.consents import (
+    active_columns,
+    active_join_condition,
+    consent_from_row,
+    participant_consents,
+)
 from nastavnik.registry.adapters.tables import organisations, participants
+from nastavnik.registry.domain.consents import ConsentStatus
 from nastavnik.registry.domain.organisations import Organisation
-from nastavnik.registry.domain.participants import Participant, ParticipantDetails
+from nastavnik.registry.domain.participants import (
+    YOUNG_SPECIALIST_YEARS,
+    Participant,
+    ParticipantDetails,
+)
 
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 
@@ -105,9 +128,18 @@ def _participant(row: Row[Any]) -> Participant:
             middle_name=row.middle_name,
             birth_date=row.birth_date,
             grade=row.grade,
+            email=row.email,
+            phone=row.phone,
+            years_of_experience=row.years_of_experience,
+            subjects=tuple(row.subjects or ()),
+            place_of_study=row.place_of_study,
+            place_of_work=row.place_of_work,
+            graduation_year=row.graduation_year,
         ),
         version=row.version,
         withdrawn=row.withdrawn,
+        consent=consent_from_row(row),
+        erased_on=row.erased_on,
     )
 
 
@@ -123,15 +155,72 @@ def _participant_values(participant: Participant) -> dict[str, Any]:
         "grade": details.grade,
         "version": participant.version,
         "withdrawn": participant.withdrawn,
+        "email": details.email,
+        "phone": details.phone,
+        "years_of_experience": details.years_of_experience,
+        "subjects": list(details.subjects),
+        "place_of_study": details.place_of_study,
+        "place_of_work": details.place_of_work,
+        "graduation_year": details.graduation_year,
+        "erased_on": participant.erased_on,
     }
+
+
+def _with_consent() -> Select[Any]:
+    """Participants with their active consent's columns (``consent_*``; NULL when none)."""
+    return select(participants, *active_columns()).select_from(
+        participants.outerjoin(participant_consents, active_join_condition(participants.c.id))
+    )
+
+
+@dataclass(frozen=True)
+class ParticipantFilter:
+    """What a list of a school's participants may be narrowed to."""
+
+    role: ParticipantRole | None = None
+    category: ParticipantCategory | None = None
+    grade: int | None = None
+    consent: ConsentStatus | None = None
+    withdrawn: bool | None = None
+    young_specialist: bool | None = None
+    external_id: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        c = participants.c
+        conditions: list[ColumnElement[bool]] = []
+        if self.role is not None:
+            conditions.append(c.role == self.role.value)
+        if self.category is not None:
+            conditions.append(c.category == self.category.value)
+        if self.grade is not None:
+            conditions.append(c.grade == self.grade)
+        if self.withdrawn is not None:
+            conditions.append(c.withdrawn.is_(self.withdrawn))
+        if self.external_id is not None:
+            conditions.append(c.external_id == self.external_id)
+        if self.young_specialist is not None:
+            young = and_(
+                c.category == ParticipantCategory.TEACHER.value,
+                c.years_of_experience <= YOUNG_SPECIALIST_YEARS,
+            )
+            conditions.append(young if self.young_specialist else ~young)
+        if self.consent == ConsentStatus.ACTIVE:
+            conditions.append(participant_consents.c.id.is_not(None))
+        elif self.consent == ConsentStatus.WITHDRAWN:
+            conditions.append(c.erased_on.is_not(None))
+        elif self.consent == ConsentStatus.MISSING:
+            conditions.append(and_(participant_consents.c.id.is_(None), c.erased_on.is_(None)))
+        return conditions
 
 
 class ParticipantRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, participant_id: uuid.UUID) -> Participant | None:
-        statement = select(participants).where(participants.c.id == participant_id)
+    async def get(self, participant_id: uuid.UUID, *, lock: bool = False) -> Participant | None:
+        statement = _with_consent().where(participants.c.id == participant_id)
+        if lock:
+            statement = statement.with_for_update(of=participants)
         row = (await self._session.execute(statement)).first()
         return _participant(row) if row else None
 
@@ -140,9 +229,9 @@ class ParticipantRepository:
     ) -> Participant | None:
         """Read a school's record for update, so concurrent syncs of it queue up."""
         statement = (
-            select(participants)
+            _with_consent()
             .where(participants.c.school_id == school_id, participants.c.external_id == external_id)
-            .with_for_update()
+            .with_for_update(of=participants)
         )
         row = (await self._session.execute(statement)).first()
         return _participant(row) if row else None
@@ -156,7 +245,7 @@ class ParticipantRepository:
         if not external_ids:
             return {}
         statement = (
-            select(participants)
+            _with_consent()
             .where(
                 participants.c.school_id == school_id,
                 participants.c.external_id.in_(list(external_ids)),
@@ -164,7 +253,7 @@ class ParticipantRepository:
             .order_by(participants.c.external_id)
         )
         if lock:
-            statement = statement.with_for_update()
+            statement = statement.with_for_update(of=participants)
         rows = (await self._session.execute(statement)).all()
         return {row.external_id: _participant(row) for row in rows}
 
@@ -241,14 +330,28 @@ class ParticipantRepository:
         )
 
     async def list_for_school(
-        self, school_id: uuid.UUID, *, limit: int, offset: int
+        self,
+        school_id: uuid.UUID,
+        *,
+        limit: int,
+        offset: int,
+        where: ParticipantFilter | None = None,
     ) -> tuple[Sequence[Participant], int]:
-        condition = participants.c.school_id == school_id
-        total = await self._session.scalar(select(func.count()).where(condition)) or 0
+        conditions = [
+            participants.c.school_id == school_id,
+            *(where or ParticipantFilter()).conditions(),
+        ]
+        joined = participants.outerjoin(
+            participant_consents, active_join_condition(participants.c.id)
+        )
+        total = (
+            await self._session.scalar(select(func.count()).select_from(joined).where(*conditions))
+            or 0
+        )
         rows = (
             await self._session.execute(
-                select(participants)
-                .where(condition)
+                _with_consent()
+                .where(*conditions)
                 .order_by(participants.c.external_id)
                 .limit(limit)
                 .offset(offset)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Uuid,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 metadata = MetaData()
 
@@ -55,6 +56,15 @@ participants = Table(
     Column("grade", Integer),
     Column("version", Integer, nullable=False),
     Column("withdrawn", Boolean, nullable=False, server_default="false"),
+    # people and consents (revision 0004); personal data: names, birth date, email, phone
+    Column("email", String),
+    Column("phone", String),
+    Column("years_of_experience", Integer),
+    Column("subjects", ARRAY(String), nullable=False, server_default="{}"),
+    Column("place_of_study", String),
+    Column("place_of_work", String),
+    Column("graduation_year", Integer),
+    Column("erased_on", Date),  # consent withdrawn and personal data erased on that date
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("school_id", "external_id", name="uq_participants_school_external_id"),

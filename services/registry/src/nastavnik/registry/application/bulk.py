@@ -25,7 +25,7 @@ from typing import Protocol, TypeVar
 from nastavnik.common.auth import Principal
 from nastavnik.registry.adapters.repositories import is_transient
 from nastavnik.registry.application import handlers
-from nastavnik.registry.application.commands import UpsertParticipants
+from nastavnik.registry.application.commands import ParticipantSubmission, UpsertParticipants
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.organisations import Organisation
 from nastavnik.registry.domain.participants import Violation
@@ -176,7 +176,10 @@ async def _apply_chunk(
     if batch:
         command = UpsertParticipants(
             school_id=school_id,
-            participants=tuple((record.external_id, record.details) for _, record in batch),
+            participants=tuple(
+                ParticipantSubmission(record.external_id, record.details, record.consent)
+                for _, record in batch
+            ),
         )
         outcomes = await _upsert_with_retry(new_uow, principal, command)
         for (index, record), outcome in zip(batch, outcomes, strict=True):

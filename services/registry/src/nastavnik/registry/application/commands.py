@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from nastavnik.common.contracts.events import AccessRole, OrganisationKind
+from nastavnik.registry.domain.consents import ConsentDetails
 from nastavnik.registry.domain.participants import ParticipantDetails
 
 
@@ -22,20 +23,31 @@ class RegisterOrganisation:
 
 @dataclass(frozen=True)
 class UpsertParticipant:
+    """Create or update a participant by the school's ``external_id``. A new participant needs
+    a ``consent``; ``None`` on an existing one keeps its active consent."""
+
     school_id: uuid.UUID
     external_id: str
     details: ParticipantDetails
+    consent: ConsentDetails | None = None
+
+
+@dataclass(frozen=True)
+class ParticipantSubmission:
+    external_id: str
+    details: ParticipantDetails
+    consent: ConsentDetails | None = None
 
 
 @dataclass(frozen=True)
 class UpsertParticipants:
     """Upsert many participants of one school in one transaction (a chunk of a bulk import).
 
-    ``participants`` holds ``(external_id, details)`` pairs; the external ids are distinct.
+    The external ids of ``participants`` are distinct.
     """
 
     school_id: uuid.UUID
-    participants: tuple[tuple[str, ParticipantDetails], ...]
+    participants: tuple[ParticipantSubmission, ...]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ Every handler runs in one unit of work: check access, apply the domain, stage th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -22,19 +22,21 @@ from nastavnik.common.problems import FieldError, ProblemError, forbidden, not_f
 from nastavnik.common.problems import invalid_field as invalid
 from nastavnik.registry.application.commands import (
     IssueToken,
+    ParticipantSubmission,
     RegisterOrganisation,
     UpsertParticipant,
     UpsertParticipants,
     WithdrawParticipant,
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.domain.consents import missing_consent
 from nastavnik.registry.domain.organisations import HierarchyError, Organisation, place
 from nastavnik.registry.domain.organisations import check_details as check_organisation
 from nastavnik.registry.domain.participants import (
     Participant,
-    ParticipantDetails,
+    Revision,
     Violation,
-    check_details,
+    check_submission,
 )
 
 SOURCE = "registry"
@@ -169,6 +171,44 @@ async def writable_school(
     return await _school_for_writing(uow, principal, school_id)
 
 
+async def store_revisions(
+    uow: RegistryUnitOfWork,
+    school: Organisation,
+    revised: Sequence[tuple[Participant, Revision]],
+) -> None:
+    """Write what the revisions did to the consents and stage their events (the participants'
+    own rows are written by the caller first: consents refer to them)."""
+    await uow.consents.supersede_many(
+        [r.superseded_consent.id for _, r in revised if r.superseded_consent is not None]
+    )
+    await uow.consents.add_many(
+        [(p.id, r.added_consent) for p, r in revised if r.added_consent is not None]
+    )
+    await uow.consents.update_contacts_many(
+        [r.updated_consent for _, r in revised if r.updated_consent is not None]
+    )
+    for participant, revision in revised:
+        for fact in revision.facts:
+            uow.emit(_event(fact.spec, fact.data, participant.id, participant.version, school))
+
+
+def _assess(
+    existing: Participant | None, submission: ParticipantSubmission, today: date
+) -> RecordResult | None:
+    """The result of a submission when it changes nothing (rejected or unchanged); ``None``
+    when it is to be applied."""
+    if existing is None:
+        if submission.consent is None:
+            return RecordResult(None, (missing_consent(),))
+        return None
+    problems = existing.problems_with(submission.details, submission.consent, today)
+    if problems:
+        return RecordResult(None, tuple(problems))
+    if not existing.differs_from(submission.details, submission.consent):
+        return RecordResult(UpsertOutcome.UNCHANGED)
+    return None
+
+
 async def upsert_participants(
     uow: RegistryUnitOfWork, principal: Principal, command: UpsertParticipants
 ) -> list[RecordResult]:
@@ -181,91 +221,105 @@ async def upsert_participants(
     school = await _school_for_writing(uow, principal, command.school_id)
     today = date.today()
     results: list[RecordResult | None] = [None] * len(command.participants)
-    valid: dict[str, tuple[int, ParticipantDetails]] = {}
-    for index, (external_id, details) in enumerate(command.participants):
-        if external_id in valid:
-            raise ValueError(f"external_id {external_id!r} repeats within one batch")
-        violations = check_details(details, today)
+    valid: dict[str, tuple[int, ParticipantSubmission]] = {}
+    for index, submission in enumerate(command.participants):
+        if submission.external_id in valid:
+            raise ValueError(f"external_id {submission.external_id!r} repeats within one batch")
+        violations = check_submission(submission.details, submission.consent, today)
         if violations:
             results[index] = RecordResult(None, tuple(violations))
         else:
-            valid[external_id] = (index, details)
+            valid[submission.external_id] = (index, submission)
 
     current = await uow.participants.find_by_external_ids(school.id, valid)
-    candidates = sorted(
-        external_id
-        for external_id, (_, details) in valid.items()
-        if external_id not in current or current[external_id].differs_from(details)
-    )
-    for external_id in valid.keys() - set(candidates):
-        results[valid[external_id][0]] = RecordResult(UpsertOutcome.UNCHANGED)
+    candidates: list[str] = []
+    for external_id, (index, submission) in valid.items():
+        decided = _assess(current.get(external_id), submission, today)
+        if decided is None:
+            candidates.append(external_id)
+        else:
+            results[index] = decided
+    candidates.sort()
 
     locked = await uow.participants.find_by_external_ids(school.id, candidates, lock=True)
-    created: list[tuple[int, Participant, events.ParticipantRegistered]] = []
+    created: list[tuple[int, Participant, Revision]] = []
     for external_id in candidates:
-        if external_id not in locked:
-            index, details = valid[external_id]
-            participant, registered = Participant.register(school.id, external_id, details)
-            created.append((index, participant, registered))
+        index, submission = valid[external_id]
+        if external_id not in locked and submission.consent is not None:
+            participant, revision = Participant.register(
+                school.id, external_id, submission.details, submission.consent
+            )
+            created.append((index, participant, revision))
     inserted = await uow.participants.add_many([participant for _, participant, _ in created])
     raced = [p.external_id for _, p, _ in created if p.external_id not in inserted]
     if raced:  # a concurrent request created them first: ours become updates of those records
         locked |= await uow.participants.find_by_external_ids(school.id, raced, lock=True)
 
-    changed: list[Participant] = []
+    revised: list[tuple[Participant, Revision]] = []
     for external_id in candidates:
         existing = locked.get(external_id)
         if existing is None:
             continue
-        index, details = valid[external_id]
-        updated = existing.revise(details)
-        if updated is None:
-            results[index] = RecordResult(UpsertOutcome.UNCHANGED)
+        index, submission = valid[external_id]
+        decided = _assess(existing, submission, today)  # again: it may have changed meanwhile
+        if decided is not None:
+            results[index] = decided
             continue
-        changed.append(existing)
+        revised.append((existing, existing.revise(submission.details, submission.consent)))
         results[index] = RecordResult(UpsertOutcome.UPDATED)
-        uow.emit(_event(events.PARTICIPANT_UPDATED, updated, existing.id, existing.version, school))
-    await uow.participants.save_many(changed)
-    for index, participant, registered in created:
+    await uow.participants.save_many([participant for participant, _ in revised])
+    for index, participant, revision in created:
         if participant.external_id in inserted:
             results[index] = RecordResult(UpsertOutcome.CREATED)
-            uow.emit(_event(events.PARTICIPANT_REGISTERED, registered, participant.id, 1, school))
-    if changed or inserted:
+            revised.append((participant, revision))
+    await store_revisions(uow, school, revised)
+    if revised:
         await uow.commit()
     assert all(result is not None for result in results)
     return [result for result in results if result is not None]
+
+
+def rule_problem(violations: Sequence[Violation]) -> ProblemError:
+    return ProblemError(
+        422,
+        "validation",
+        "Ошибка в данных участника",
+        "Проверьте поля: " + ", ".join(dict.fromkeys(v.field for v in violations)),
+        [FieldError(field=v.field, message=v.message, code="rule") for v in violations],
+    )
 
 
 async def upsert_participant(
     uow: RegistryUnitOfWork, principal: Principal, command: UpsertParticipant
 ) -> tuple[Participant, UpsertOutcome]:
     school = await _school_for_writing(uow, principal, command.school_id)
-    violations = check_details(command.details, date.today())
+    today = date.today()
+    submission = ParticipantSubmission(command.external_id, command.details, command.consent)
+    violations = check_submission(command.details, command.consent, today)
     if violations:
-        raise ProblemError(
-            422,
-            "validation",
-            "Ошибка в данных участника",
-            "Проверьте поля: " + ", ".join(v.field for v in violations),
-            [FieldError(field=v.field, message=v.message, code="rule") for v in violations],
-        )
+        raise rule_problem(violations)
     existing = await uow.participants.lock_by_external_id(school.id, command.external_id)
     if existing is None:
-        participant, registered = Participant.register(
-            school.id, command.external_id, command.details
+        if command.consent is None:
+            raise rule_problem([missing_consent()])
+        participant, revision = Participant.register(
+            school.id, command.external_id, command.details, command.consent
         )
         if await uow.participants.add(participant):
-            uow.emit(_event(events.PARTICIPANT_REGISTERED, registered, participant.id, 1, school))
+            await store_revisions(uow, school, [(participant, revision)])
             await uow.commit()
             return participant, UpsertOutcome.CREATED
         # a concurrent request created it first: treat ours as an update of that record
         existing = await uow.participants.lock_by_external_id(school.id, command.external_id)
         assert existing is not None
-    updated = existing.revise(command.details)
-    if updated is None:
+    decided = _assess(existing, submission, today)
+    if decided is not None and decided.violations:
+        raise rule_problem(decided.violations)
+    if decided is not None:
         return existing, UpsertOutcome.UNCHANGED
+    revision = existing.revise(command.details, command.consent)
     await uow.participants.save(existing)
-    uow.emit(_event(events.PARTICIPANT_UPDATED, updated, existing.id, existing.version, school))
+    await store_revisions(uow, school, [(existing, revision)])
     await uow.commit()
     return existing, UpsertOutcome.UPDATED
 

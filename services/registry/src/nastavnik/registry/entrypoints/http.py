@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from nastavnik.common.auth import Principal
+from nastavnik.common.contracts.events import ParticipantCategory, ParticipantRole
 from nastavnik.common.problems import Problem, invalid_field, not_found
+from nastavnik.registry.adapters.repositories import ParticipantFilter
 from nastavnik.registry.application import handlers, organisations
 from nastavnik.registry.application.commands import (
     IssueToken,
@@ -18,8 +20,11 @@ from nastavnik.registry.application.commands import (
     WithdrawParticipant,
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.domain.consents import ConsentStatus
 from nastavnik.registry.domain.participants import Participant, ParticipantDetails
 from nastavnik.registry.entrypoints.audit import add_audit_routes
+from nastavnik.registry.entrypoints.consent_schemas import consent_out
+from nastavnik.registry.entrypoints.consents import add_consent_routes
 from nastavnik.registry.entrypoints.headcounts import add_headcount_routes
 from nastavnik.registry.entrypoints.imports import add_import_routes
 from nastavnik.registry.entrypoints.organisations import add_organisation_routes, organisation_out
@@ -63,6 +68,17 @@ def participant_out(participant: Participant) -> ParticipantOut:
         grade=details.grade,
         withdrawn=participant.withdrawn,
         version=participant.version,
+        email=details.email,
+        phone=details.phone,
+        years_of_experience=details.years_of_experience,
+        young_specialist=details.young_specialist,
+        subjects=list(details.subjects),
+        place_of_study=details.place_of_study,
+        place_of_work=details.place_of_work,
+        graduation_year=details.graduation_year,
+        consent_status=participant.consent_status,
+        consent=consent_out(participant.consent) if participant.consent else None,
+        consent_withdrawn_on=participant.erased_on,
     )
 
 
@@ -71,6 +87,7 @@ def build_router(api: RegistryApi) -> APIRouter:
     caller = Depends(api.authenticate)
     add_import_routes(router, api.new_uow, api.authenticate)
     add_audit_routes(router, api.new_uow, api.authenticate)
+    add_consent_routes(router, api.new_uow, api.authenticate, participant_out)
     add_organisation_routes(router, api.new_uow, api.authenticate)
     add_headcount_routes(router, api.new_uow, api.authenticate)
     add_partnership_routes(router, api.new_uow, api.authenticate)
@@ -126,9 +143,19 @@ def build_router(api: RegistryApi) -> APIRouter:
             middle_name=body.middle_name,
             birth_date=body.birth_date,
             grade=body.grade,
+            email=body.email,
+            phone=body.phone,
+            years_of_experience=body.years_of_experience,
+            subjects=body.subjects,
+            place_of_study=body.place_of_study,
+            place_of_work=body.place_of_work,
+            graduation_year=body.graduation_year,
         )
         command = UpsertParticipant(
-            school_id=school_id, external_id=body.external_id, details=details
+            school_id=school_id,
+            external_id=body.external_id,
+            details=details,
+            consent=body.consent.to_domain() if body.consent else None,
         )
         participant, outcome = await handlers.handle(api.new_uow(), principal, command)
         if outcome == handlers.UpsertOutcome.CREATED:
@@ -152,13 +179,33 @@ def build_router(api: RegistryApi) -> APIRouter:
         principal: Principal = caller,
         limit: int = Query(default=100, ge=1, le=1000),
         offset: int = Query(default=0, ge=0),
+        role: ParticipantRole | None = None,
+        category: ParticipantCategory | None = None,
+        grade: int | None = Query(default=None, ge=1, le=11),
+        consent: ConsentStatus | None = Query(
+            default=None, description="active, missing or withdrawn (erased)"
+        ),
+        withdrawn: bool | None = Query(default=None, description="left the registers"),
+        young_specialist: bool | None = Query(
+            default=None, description="teachers with 0–3 years of experience"
+        ),
+        external_id: str | None = Query(default=None, max_length=100),
     ) -> Page[ParticipantOut]:
+        where = ParticipantFilter(
+            role=role,
+            category=category,
+            grade=grade,
+            consent=consent,
+            withdrawn=withdrawn,
+            young_specialist=young_specialist,
+            external_id=external_id,
+        )
         async with api.new_uow() as uow:
             school = await uow.organisations.get(organisation_id)
             if school is None or not principal.can_read(school.tenant):
                 raise not_found("Организация")
             items, total = await uow.participants.list_for_school(
-                organisation_id, limit=limit, offset=offset
+                organisation_id, limit=limit, offset=offset, where=where
             )
         return Page[ParticipantOut](
             items=[participant_out(p) for p in items], total=total, limit=limit, offset=offset

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from nastavnik.common.contracts.events import (
     AccessRole,
@@ -15,8 +15,13 @@ from nastavnik.common.contracts.events import (
     ParticipantCategory,
     ParticipantRole,
 )
+from nastavnik.registry.domain.consents import ConsentStatus
+from nastavnik.registry.entrypoints.consent_schemas import ConsentIn, ConsentOut, Email, Phone
+from nastavnik.registry.intake import values
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Subjects = Annotated[tuple[str, ...], BeforeValidator(values.subjects)]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
@@ -62,6 +67,22 @@ class ParticipantIn(Strict):
     middle_name: Name | None = None
     birth_date: date | None = None
     grade: int | None = Field(default=None, ge=1, le=11)
+    email: Email | None = None
+    phone: Phone | None = None
+    years_of_experience: int | None = Field(
+        default=None, ge=0, le=70, description="Teachers: in full years (0–3: a young specialist)"
+    )
+    subjects: Subjects = Field(default=(), description="Teachers: the subjects they teach")
+    place_of_study: Place | None = Field(default=None, description="College students, alumni")
+    place_of_work: Place | None = Field(
+        default=None, description="Employers' representatives, alumni"
+    )
+    graduation_year: int | None = Field(default=None, ge=1940, le=2100, description="Alumni")
+    consent: ConsentIn | None = Field(
+        default=None,
+        description="The personal-data consent: required for a new participant (and for one "
+        "without an active consent); left out, the active consent stays",
+    )
 
 
 class ParticipantOut(BaseModel):
@@ -77,6 +98,21 @@ class ParticipantOut(BaseModel):
     grade: int | None
     withdrawn: bool
     version: int
+    email: str | None = None
+    phone: str | None = None
+    years_of_experience: int | None = None
+    young_specialist: bool | None = None
+    subjects: list[str] = []
+    place_of_study: str | None = None
+    place_of_work: str | None = None
+    graduation_year: int | None = None
+    consent_status: ConsentStatus = Field(
+        default=ConsentStatus.MISSING,
+        description="active; withdrawn (the personal data is erased); missing (registered "
+        "before consents were kept)",
+    )
+    consent: ConsentOut | None = Field(default=None, description="The active consent")
+    consent_withdrawn_on: date | None = None
 
 
 class UpsertResult(BaseModel):

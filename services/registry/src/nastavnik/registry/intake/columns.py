@@ -22,6 +22,25 @@ GRADE = "grade"
 ROLE = "role"
 CATEGORY = "category"
 SCHOOL_ID = "school_id"
+EMAIL = "email"
+PHONE = "phone"
+YEARS_OF_EXPERIENCE = "years_of_experience"
+SUBJECTS = "subjects"
+PLACE_OF_STUDY = "place_of_study"
+PLACE_OF_WORK = "place_of_work"
+GRADUATION_YEAR = "graduation_year"
+# the consent: one JSON object (as in the single POST), or columns of a file named by its paths
+CONSENT = "consent"
+CONSENT_DATE = "consent.given_on"
+CONSENT_BASIS = "consent.basis"
+CONSENT_GIVEN_BY = "consent.given_by"
+REPRESENTATIVE = "consent.representative"
+REPRESENTATIVE_LAST_NAME = "consent.representative.last_name"
+REPRESENTATIVE_FIRST_NAME = "consent.representative.first_name"
+REPRESENTATIVE_MIDDLE_NAME = "consent.representative.middle_name"
+REPRESENTATIVE_FULL_NAME = "consent.representative.full_name"
+REPRESENTATIVE_EMAIL = "consent.representative.email"
+REPRESENTATIVE_PHONE = "consent.representative.phone"
 
 # The title shown to an operator for each field (in messages and the upload tool's report).
 TITLES: dict[str, str] = {
@@ -35,12 +54,35 @@ TITLES: dict[str, str] = {
     ROLE: "Роль",
     CATEGORY: "Категория",
     SCHOOL_ID: "Организация",
+    EMAIL: "Эл. почта",
+    PHONE: "Телефон",
+    YEARS_OF_EXPERIENCE: "Стаж",
+    SUBJECTS: "Предметы",
+    PLACE_OF_STUDY: "Место учёбы",
+    PLACE_OF_WORK: "Место работы",
+    GRADUATION_YEAR: "Год выпуска",
+    CONSENT: "Согласие на обработку ПДн",
+    CONSENT_DATE: "Дата согласия",
+    CONSENT_BASIS: "Форма согласия",
+    CONSENT_GIVEN_BY: "Кем дано согласие",
+    REPRESENTATIVE: "Законный представитель",
+    REPRESENTATIVE_LAST_NAME: "Фамилия представителя",
+    REPRESENTATIVE_FIRST_NAME: "Имя представителя",
+    REPRESENTATIVE_MIDDLE_NAME: "Отчество представителя",
+    REPRESENTATIVE_FULL_NAME: "ФИО представителя",
+    REPRESENTATIVE_EMAIL: "Эл. почта представителя",
+    REPRESENTATIVE_PHONE: "Телефон представителя",
 }
 
 # Fields a JSON batch may carry (the names of the single POST's body).
 JSON_FIELDS = frozenset(
     {EXTERNAL_ID, LAST_NAME, FIRST_NAME, MIDDLE_NAME, BIRTH_DATE, GRADE, ROLE, CATEGORY, SCHOOL_ID}
+    | {EMAIL, PHONE, YEARS_OF_EXPERIENCE, SUBJECTS, PLACE_OF_STUDY, PLACE_OF_WORK}
+    | {GRADUATION_YEAR, CONSENT}
 )
+# Fields of the nested ``consent`` object and of its ``representative`` (JSON).
+CONSENT_JSON_FIELDS = frozenset({"given_on", "basis", "given_by", "representative"})
+REPRESENTATIVE_JSON_FIELDS = frozenset({"last_name", "first_name", "middle_name", "email", "phone"})
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     EXTERNAL_ID: (
@@ -74,6 +116,129 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "Наставник/наставляемый",
     ),
     CATEGORY: ("category", "Категория", "Категория участника"),
+    EMAIL: (
+        "email",
+        "e-mail",
+        "mail",
+        "Эл. почта",
+        "Электронная почта",
+        "Адрес электронной почты",
+        "Почта",
+    ),
+    PHONE: (
+        "phone",
+        "phone number",
+        "Телефон",
+        "Номер телефона",
+        "Контактный телефон",
+        "Мобильный телефон",
+        "Тел.",
+    ),
+    YEARS_OF_EXPERIENCE: (
+        "years_of_experience",
+        "experience",
+        "years of experience",
+        "Стаж",
+        "Педагогический стаж",
+        "Стаж работы",
+        "Стаж педагогической работы",
+        "Стаж, лет",
+    ),
+    SUBJECTS: (
+        "subjects",
+        "Предметы",
+        "Предмет",
+        "Преподаваемые предметы",
+        "Преподаваемый предмет",
+    ),
+    PLACE_OF_STUDY: (
+        "place_of_study",
+        "place of study",
+        "Место учёбы",
+        "Место обучения",
+        "Учебное заведение",
+    ),
+    PLACE_OF_WORK: (
+        "place_of_work",
+        "place of work",
+        "employer",
+        "Место работы",
+        "Работодатель",
+        "Предприятие",
+    ),
+    GRADUATION_YEAR: ("graduation_year", "graduation year", "Год выпуска", "Год окончания"),
+    CONSENT_DATE: (
+        "consent_date",
+        "consent.given_on",
+        "consent given on",
+        "Дата согласия",
+        "Дата согласия на обработку ПДн",
+        "Дата согласия на обработку персональных данных",
+        "Согласие на обработку ПДн",
+        "Согласие на обработку персональных данных",
+        "Согласие от",
+    ),
+    CONSENT_BASIS: (
+        "consent_basis",
+        "consent.basis",
+        "Форма согласия",
+        "Вид согласия",
+        "Основание обработки ПДн",
+    ),
+    CONSENT_GIVEN_BY: (
+        "consent_given_by",
+        "consent.given_by",
+        "consent given by",
+        "Кем дано согласие",
+        "Согласие дал",
+        "Согласие дано",
+    ),
+    REPRESENTATIVE_LAST_NAME: (
+        "representative_last_name",
+        "consent.representative.last_name",
+        "Фамилия представителя",
+        "Фамилия законного представителя",
+    ),
+    REPRESENTATIVE_FIRST_NAME: (
+        "representative_first_name",
+        "consent.representative.first_name",
+        "Имя представителя",
+        "Имя законного представителя",
+    ),
+    REPRESENTATIVE_MIDDLE_NAME: (
+        "representative_middle_name",
+        "consent.representative.middle_name",
+        "Отчество представителя",
+        "Отчество законного представителя",
+    ),
+    REPRESENTATIVE_FULL_NAME: (
+        "representative_full_name",
+        "representative",
+        "legal representative",
+        "ФИО представителя",
+        "ФИО законного представителя",
+        "Законный представитель",
+        "Представитель",
+        "ФИО родителя",
+        "ФИО родителя (законного представителя)",
+    ),
+    REPRESENTATIVE_EMAIL: (
+        "representative_email",
+        "consent.representative.email",
+        "Эл. почта представителя",
+        "Email представителя",
+        "E-mail представителя",
+        "Почта представителя",
+        "Электронная почта представителя",
+        "Эл. почта законного представителя",
+    ),
+    REPRESENTATIVE_PHONE: (
+        "representative_phone",
+        "consent.representative.phone",
+        "Телефон представителя",
+        "Телефон законного представителя",
+        "Телефон родителя",
+    ),
 }
 
 _PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")

@@ -10,7 +10,12 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from nastavnik.common.contracts.events import ParticipantCategory, ParticipantRole
+from nastavnik.common.contracts.events import (
+    ConsentBasis,
+    ConsentGiver,
+    ParticipantCategory,
+    ParticipantRole,
+)
 
 MAX_NAME_LENGTH = 200
 MAX_EXTERNAL_ID_LENGTH = 100
@@ -258,4 +263,212 @@ def _category(raw: str | None) -> ParticipantCategory:
     found = _CATEGORIES.get(_fold(raw))
     if found is None:
         raise ValueError(f"категория не распознана: «{raw}»; допустимо: {allowed}")
+    return found
+
+
+# --- contacts, a teacher's and an alumnus' attributes, consents --------------------------------
+
+MAX_EMAIL_LENGTH = 254
+MAX_PLACE_LENGTH = 300
+MAX_SUBJECT_LENGTH = 100
+MAX_SUBJECTS = 20
+
+_LABEL = r"(?!-)(?:[^\W_]|-){1,63}(?<!-)"
+_EMAIL = re.compile(
+    r"^(?!\.)(?!.*\.\.)[^\s@\"(),:;<>\[\]\\]{1,64}(?<!\.)"
+    rf"@(?:{_LABEL}\.)+(?:[^\W\d_]{{2,63}}|xn--(?:[^\W_]|-){{1,59}})$"
+)
+_PHONE_PUNCTUATION = re.compile(r"[\s()\-.–]")
+_EXPERIENCE = re.compile(r"^(\d{1,3})(?:[.,]0+)?\s*(?:г\.?|год|года|лет)?$")
+_YEAR = re.compile(r"^(\d{4})(?:[.,]0+)?\s*(?:г\.?|год)?$")
+_SUBJECT_SEPARATORS = re.compile(r"[;,/\n]")
+
+
+def email(value: object) -> str | None:
+    """An e-mail address; the domain (which may be Cyrillic, «.рф») is kept in lower case."""
+    result = text(value)
+    if result is None:
+        return None
+    if len(result) > MAX_EMAIL_LENGTH or not _EMAIL.match(result):
+        raise ValueError(
+            f"адрес электронной почты не распознан: «{result}»; ожидается вида name@example.ru"
+        )
+    local, _, domain = result.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def phone(value: object) -> str | None:
+    """A phone number as +7XXXXXXXXXX (or + and the digits of a foreign one): «8 (912)
+    345-67-89», «+7 912 345 67 89», «9123456789» and a number cell are all understood."""
+    result = text(value)
+    if result is None:
+        return None
+    compact = _PHONE_PUNCTUATION.sub("", result)
+    plus = compact.startswith("+")
+    digits = compact.removeprefix("+")
+    normalised: str | None = None
+    if digits.isascii() and digits.isdigit():
+        if plus and digits.startswith("7"):
+            normalised = f"+{digits}" if len(digits) == 11 else None
+        elif plus:
+            normalised = f"+{digits}" if 8 <= len(digits) <= 15 else None
+        elif len(digits) == 11 and digits[0] in "78":
+            normalised = f"+7{digits[1:]}"
+        elif len(digits) == 10:
+            normalised = f"+7{digits}"
+    if normalised is None:
+        raise ValueError(
+            f"номер телефона не распознан: «{result}»; укажите его полностью, например "
+            "+7 912 345-67-89"
+        )
+    return normalised
+
+
+def years_of_experience(value: object) -> int | None:
+    """A teacher's experience in full years: «5», «5 лет», a number cell."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("стаж — число полных лет, например 3")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"укажите стаж в полных годах (целое число), указано: {value:g}")
+    if isinstance(value, int | float):
+        return int(value)
+    raw = text(value) or ""
+    match = _EXPERIENCE.match(raw.casefold())
+    if match is None:
+        raise ValueError(f"стаж не распознан: «{raw}»; укажите число полных лет, например 3")
+    return int(match.group(1))
+
+
+def subjects(value: object) -> tuple[str, ...]:
+    """A teacher's subjects: a list (JSON) or one cell «математика; физика» (``;``, ``,`` or
+    ``/`` between them). Kept in lower case, without repeats, in the order given."""
+    if is_blank(value):
+        return ()
+    if isinstance(value, list | tuple):
+        items = list(value)
+        if not all(isinstance(item, str) for item in items):
+            raise ValueError("предметы — список строк, например [«математика», «физика»]")
+    elif isinstance(value, str):
+        items = _SUBJECT_SEPARATORS.split(value)
+    else:
+        raise ValueError("перечислите предметы через «;», например: математика; физика")
+    result: list[str] = []
+    for item in items:
+        subject = _SPACES.sub(" ", str(item)).strip().lower()
+        if not subject:
+            continue
+        if len(subject) > MAX_SUBJECT_LENGTH:
+            raise ValueError(f"название предмета длиннее {MAX_SUBJECT_LENGTH} символов")
+        if subject not in result:
+            result.append(subject)
+    if len(result) > MAX_SUBJECTS:
+        raise ValueError(f"не больше {MAX_SUBJECTS} предметов, указано: {len(result)}")
+    return tuple(result)
+
+
+def place(value: object, title: str) -> str | None:
+    """A place of study or work (free text); ``title`` is the column's Russian title."""
+    result = text(value)
+    if result is not None and len(result) > MAX_PLACE_LENGTH:
+        raise ValueError(f"поле «{title}» длиннее {MAX_PLACE_LENGTH} символов")
+    return result
+
+
+def graduation_year(value: object) -> int | None:
+    if is_blank(value):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    raw = text(value) or ""
+    match = _YEAR.match(raw.casefold())
+    if match is None:
+        raise ValueError(f"год выпуска не распознан: «{raw}»; укажите год, например 2019")
+    return int(match.group(1))
+
+
+_BASES: dict[str, ConsentBasis] = {
+    **dict.fromkeys(
+        (
+            "письменное",
+            "письменно",
+            "письменная",
+            "письменная форма",
+            "в письменной форме",
+            "на бумаге",
+            "бумажное",
+            "written",
+            "paper",
+        ),
+        ConsentBasis.WRITTEN,
+    ),
+    **dict.fromkeys(
+        (
+            "электронное",
+            "электронно",
+            "электронная",
+            "электронная форма",
+            "в электронной форме",
+            "электронный документ",
+            "электронная подпись",
+            "эп",
+            "госуслуги",
+            "через госуслуги",
+            "electronic",
+        ),
+        ConsentBasis.ELECTRONIC,
+    ),
+}
+
+_GIVERS: dict[str, ConsentGiver] = {
+    **dict.fromkeys(
+        ("сам", "сама", "сам участник", "участник", "лично", "self", "participant"),
+        ConsentGiver.SELF,
+    ),
+    **dict.fromkeys(
+        (
+            "законный представитель",
+            "представитель",
+            "родитель",
+            "родители",
+            "мать",
+            "отец",
+            "мама",
+            "папа",
+            "опекун",
+            "попечитель",
+            "усыновитель",
+            "representative",
+            "legal representative",
+            "parent",
+            "guardian",
+        ),
+        ConsentGiver.REPRESENTATIVE,
+    ),
+}
+
+
+def consent_basis(value: object) -> ConsentBasis | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    found = _BASES.get(_fold(raw))
+    if found is None:
+        raise ValueError(
+            f"форма согласия не распознана: «{raw}»; укажите «письменное» или «электронное»"
+        )
+    return found
+
+
+def consent_giver(value: object) -> ConsentGiver | None:
+    raw = text(value)
+    if raw is None:
+        return None
+    found = _GIVERS.get(_fold(raw))
+    if found is None:
+        raise ValueError(
+            f"не понятно, кем дано согласие: «{raw}»; укажите «сам участник» или "
+            "«законный представитель»"
+        )
     return found

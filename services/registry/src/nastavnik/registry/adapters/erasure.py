@@ -1,0 +1,113 @@
+"""Erasure of a person's personal data from the copies outside the registers' own tables.
+
+When a consent is withdrawn, besides the participant's and consents' rows (see their
+repositories) two more places may still hold the person's data, and both are purged in the
+same transaction as the erasure:
+
+- the outbox: the ``contact.*`` events staged for notifications carry the contacts (the
+  registry's own events carry none);
+- the answers stored for ``Idempotency-Key`` replays (24 hours): a single POST's answer holds
+  the person's record, a bulk import's report may quote a rejected value. Every stored answer
+  of the school's tokens on the participants' routes that names the participant (its id, or
+  its ``external_id`` in a report row) is deleted. A retry with such a key then runs again;
+  that is safe, since upserts are idempotent and the erased record only comes back with a
+  consent given after the withdrawal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import zlib
+
+from sqlalchemy import String, cast, delete, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nastavnik.common.auth import access_tokens
+from nastavnik.common.idempotency import idempotency_keys
+from nastavnik.common.outbox import outbox
+
+PARTICIPANT_PATHS = "/api/v1/participants%"
+CONTACT_SUBJECTS = "contacts.%"
+_WINDOW = 1024 * 1024
+_OVERLAP = 4096  # longer than any needle: an external_id is at most 100 characters
+
+
+def _external_id_pattern(external_id: str) -> re.Pattern[bytes]:
+    variants = {
+        json.dumps(external_id, ensure_ascii=False).encode(),
+        json.dumps(external_id, ensure_ascii=True).encode(),
+    }
+    alternatives = b"|".join(re.escape(variant) for variant in sorted(variants))
+    return re.compile(rb'"external_id"\s*:\s*(?:' + alternatives + rb")")
+
+
+def mentions(compressed: bytes, needles: re.Pattern[bytes]) -> bool:
+    """Does a stored (zlib-compressed) answer match ``needles``? Decompressed a window at a
+    time, so that a large import report is never held whole."""
+    decompressor = zlib.decompressobj()
+    tail = b""
+    pending = compressed
+    while True:
+        chunk = decompressor.decompress(pending, _WINDOW)
+        pending = decompressor.unconsumed_tail
+        if not chunk and not pending:
+            chunk = decompressor.flush()
+            if not chunk:
+                return False
+        window = tail + chunk
+        if needles.search(window):
+            return True
+        tail = window[-_OVERLAP:]
+
+
+class ErasureRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def purge_contact_events(self, participant_id: uuid.UUID) -> int:
+        """Delete the participant's ``contact.*`` events from the outbox (sent or not)."""
+        result = await self._session.execute(
+            delete(outbox).where(
+                outbox.c.aggregate == str(participant_id),
+                outbox.c.subject.like(CONTACT_SUBJECTS),
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def purge_stored_answers(
+        self, school_id: uuid.UUID, participant_id: uuid.UUID, external_id: str
+    ) -> int:
+        """Delete the stored Idempotency-Key answers of the school's tokens that name the
+        participant; returns how many."""
+        keys = idempotency_keys.c
+        callers = select(cast(access_tokens.c.token_id, String)).where(
+            access_tokens.c.school_id == school_id
+        )
+        candidates = (
+            await self._session.execute(
+                select(keys.caller, keys.key, keys.path).where(
+                    keys.caller.in_(callers), keys.path.like(PARTICIPANT_PATHS)
+                )
+            )
+        ).all()
+        participant = str(participant_id)
+        needles = re.compile(
+            re.escape(participant.encode()) + b"|" + _external_id_pattern(external_id).pattern
+        )
+        doomed: list[tuple[str, str]] = []
+        for candidate in candidates:
+            if participant in candidate.path:
+                doomed.append((candidate.caller, candidate.key))
+                continue
+            body = await self._session.scalar(
+                select(keys.body).where(keys.caller == candidate.caller, keys.key == candidate.key)
+            )
+            if body is not None and mentions(body, needles):
+                doomed.append((candidate.caller, candidate.key))
+        if doomed:
+            await self._session.execute(
+                delete(idempotency_keys).where(tuple_(keys.caller, keys.key).in_(doomed))
+            )
+        return len(doomed)
