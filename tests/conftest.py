@@ -96,7 +96,7 @@ def make_region(stack: Stack, registry_url: str) -> Region:
                 "kind": "school",
                 "name": "МБОУ СОШ № 1",
                 "parent_id": municipality["id"],
-                "inn": "7701234567",
+                "inn": "7701234560",
             },
         ).json()
         token = client.post(
