@@ -97,32 +97,58 @@ class PendingEvent:
     payload: bytes
 
 
+class _Wave:
+    """The acknowledgements of one wave of publishes: an outcome per message, one waiter for all.
+
+    Cheaper than a future per message awaited with ``asyncio.wait``, which schedules a callback
+    on the event loop for every acknowledgement.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.errors: list[BaseException | None] = [None] * size
+        self.settled = [False] * size
+        self.remaining = size
+        self.all_settled = asyncio.Event()
+        if size == 0:
+            self.all_settled.set()
+
+    def settle(self, index: int, error: BaseException | None = None) -> None:
+        """Record the outcome of message ``index`` (the first one recorded stands)."""
+        if self.settled[index]:
+            return
+        self.settled[index] = True
+        self.errors[index] = error
+        self.remaining -= 1
+        if self.remaining == 0:
+            self.all_settled.set()
+
+
 class _PipelinedPublisher:
     """JetStream publishes with many in flight, their acknowledgements on one reply subscription.
 
-    What nats-py's ``publish_async`` does, minus two costs that made up a fifth of the relay's
-    time at thousands of events a second: it builds a ``PubAck`` dataclass for every reply
-    (``dataclasses.fields`` each time) and draws random bytes for every reply token. Here a reply
-    is only checked for an error, and tokens count up under a fresh inbox prefix.
+    What nats-py's ``publish_async`` does, minus costs that made up a fifth of the relay's time at
+    thousands of events a second: it builds a ``PubAck`` dataclass for every reply
+    (``dataclasses.fields`` each time), draws random bytes for every reply token and resolves a
+    future per message. Here a reply is only checked for an error and recorded in its wave, and
+    tokens count up under a fresh inbox prefix.
     """
 
     def __init__(self, client: Client) -> None:
         self._client = client
         self._prefix = ""
         self._subscription: Subscription | None = None
-        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._pending: dict[str, tuple[_Wave, int]] = {}
         self._tokens = itertools.count()
 
     async def publish(
-        self, subject: str, payload: bytes, headers: dict[str, str]
-    ) -> tuple[str, asyncio.Future[None]]:
-        """Send one message; the future resolves when JetStream has stored it (or refused)."""
+        self, subject: str, payload: bytes, headers: dict[str, str], wave: _Wave, index: int
+    ) -> str:
+        """Send one message; its acknowledgement (or refusal) settles ``wave[index]``."""
         if self._subscription is None:
             self._prefix = f"{self._client.new_inbox()}."
             self._subscription = await self._client.subscribe(f"{self._prefix}*", cb=self._on_reply)
         token = str(next(self._tokens))
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending[token] = future
+        self._pending[token] = (wave, index)
         try:
             await self._client.publish(
                 subject, payload, reply=f"{self._prefix}{token}", headers=headers
@@ -130,7 +156,7 @@ class _PipelinedPublisher:
         except BaseException:
             del self._pending[token]
             raise
-        return token, future
+        return token
 
     def forget(self, token: str) -> None:
         """Stop waiting for this publish's acknowledgement (a late one is ignored)."""
@@ -141,29 +167,26 @@ class _PipelinedPublisher:
         if subscription is not None:
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
-        for future in self._pending.values():
-            future.cancel()
+        for wave, index in self._pending.values():
+            wave.settle(index, RuntimeError("the relay stopped before the acknowledgement"))
         self._pending.clear()
 
     async def _on_reply(self, message: Msg) -> None:
-        future = self._pending.pop(message.subject[len(self._prefix) :], None)
-        if future is None or future.done():
+        waiting = self._pending.pop(message.subject[len(self._prefix) :], None)
+        if waiting is None:
             return
+        wave, index = waiting
         status = message.headers.get(Header.STATUS) if message.headers else None
         if status == "503":
-            future.set_exception(NoStreamResponseError())
-            return
-        if status:
+            wave.settle(index, NoStreamResponseError())
+        elif status:
             description = message.headers.get(Header.DESCRIPTION) if message.headers else None
             code = int(status) if status.isdigit() else None
-            future.set_exception(APIError(code=code, description=description))
-            return
-        if b'"error"' in message.data:  # a PubAck never holds that key, an error reply does
-            error = _reply_error(message.data)
-            if error is not None:
-                future.set_exception(error)
-                return
-        future.set_result(None)
+            wave.settle(index, APIError(code=code, description=description))
+        elif b'"error"' in message.data:  # a PubAck never holds that key, an error reply does
+            wave.settle(index, _reply_error(message.data))
+        else:
+            wave.settle(index)
 
 
 def _reply_error(data: bytes) -> APIError | None:
@@ -321,46 +344,42 @@ class OutboxRelay:
         published.sort()
         return published
 
-    async def _publish_wave(self, wave: Sequence[PendingEvent]) -> list[bool]:
+    async def _publish_wave(self, events: Sequence[PendingEvent]) -> list[bool]:
         """Put every event of the wave in flight at once; which were acknowledged in time."""
-        sent: list[tuple[str, asyncio.Future[None]] | None] = [None] * len(wave)
-        errors: list[BaseException | None] = [None] * len(wave)
+        wave = _Wave(len(events))
+        tokens: list[str | None] = [None] * len(events)
         try:
             # one deadline for the whole wave (not a timer per message)
             async with asyncio.timeout(self._publish_timeout):
-                for index, event in enumerate(wave):
+                for index, event in enumerate(events):
                     try:
-                        sent[index] = await self._publisher.publish(
+                        tokens[index] = await self._publisher.publish(
                             event.subject,
                             event.payload,
-                            headers={"Nats-Msg-Id": str(event.event_id)},
+                            {"Nats-Msg-Id": str(event.event_id)},
+                            wave,
+                            index,
                         )
                     except Exception as error:
-                        errors[index] = error
-                in_flight = [item[1] for item in sent if item is not None]
-                if in_flight:
-                    await asyncio.wait(in_flight)
+                        wave.settle(index, error)
+                await wave.all_settled.wait()
         except TimeoutError:
             pass  # what is not acknowledged by now counts as failed
         finally:
-            for item in sent:  # timed out, or the relay was cancelled: stop waiting
-                if item is not None and not item[1].done():
-                    self._publisher.forget(item[0])
-                    item[1].cancel()
+            for index, token in enumerate(tokens):  # timed out, or the relay was cancelled
+                if not wave.settled[index]:
+                    if token is not None:
+                        self._publisher.forget(token)
+                    wave.settle(index, TimeoutError("no acknowledgement in time"))
         acknowledged = []
-        for event, item, publish_error in zip(wave, sent, errors, strict=True):
-            failure = publish_error
-            if item is not None and not item[1].cancelled():
-                failure = item[1].exception()
-                if failure is None:
-                    acknowledged.append(True)
-                    continue
-            self._warn_failed(event, failure or TimeoutError("no acknowledgement in time"))
-            acknowledged.append(False)
+        for event, failure in zip(events, wave.errors, strict=True):
+            if failure is not None:
+                self._warn_failed(event, failure)
+            acknowledged.append(failure is None)
         return acknowledged
 
     @staticmethod
-    def _warn_failed(event: PendingEvent, error: BaseException | None) -> None:
+    def _warn_failed(event: PendingEvent, error: BaseException) -> None:
         log.warning(
             "publish failed; the aggregate's later events wait",
             extra={"event_id": str(event.event_id), "error": repr(error)},
