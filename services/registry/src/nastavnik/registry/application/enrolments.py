@@ -47,23 +47,30 @@ from nastavnik.registry.domain.reference import Catalog
 
 
 def has_active_consent(participant: Participant) -> bool:
-    """Whether the participant has an active personal-data consent.
-
-    THE one place where enrolments (and so matching) learn about consents. The participants'
-    record grows a consent (``Participant.has_consent``) in a parallel change; until it is
-    there, every registered participant counts as consenting.
-    """
-    return bool(getattr(participant, "has_consent", True))
+    """Whether the participant has an active personal-data consent: the one place where
+    enrolments (and so matching) read consents (``domain.consents``)."""
+    return participant.has_consent
 
 
-async def partner_organisations(
-    uow: RegistryUnitOfWork, school: Organisation, candidates: set[uuid.UUID], on: date
-) -> dict[uuid.UUID, Organisation]:
-    """Those of ``candidates`` that are partner organisations of the school (mentors may come
-    from them): colleges, employers and other partners of the school's region, with a
-    partnership with the school in force on ``on`` where partnerships are recorded."""
-    found: dict[uuid.UUID, Organisation] = {}
-    partnerships = getattr(uow, "partnerships", None)  # the partnerships resource, if present
+@dataclass(frozen=True)
+class PartnerLink:
+    """A partner organisation of the school and its latest partnership with the school."""
+
+    organisation: Organisation
+    started_on: date
+    ended_on: date | None
+
+    def in_force(self, day: date) -> bool:
+        return self.started_on <= day and (self.ended_on is None or day <= self.ended_on)
+
+
+async def partner_links(
+    uow: RegistryUnitOfWork, school: Organisation, candidates: set[uuid.UUID]
+) -> dict[uuid.UUID, PartnerLink]:
+    """Those of ``candidates`` that are (or were) partner organisations of the school, the
+    ones mentors may come from: colleges, employers and other partners of the school's region
+    with a partnership with the school."""
+    found: dict[uuid.UUID, PartnerLink] = {}
     for organisation_id in sorted(candidates):
         organisation = await uow.organisations.get(organisation_id)
         if (
@@ -72,15 +79,9 @@ async def partner_organisations(
             or organisation.kind not in PARTNER_KINDS
         ):
             continue
-        if partnerships is not None:
-            latest = await partnerships.latest_of_pair(school.id, organisation.id)
-            if (
-                latest is None
-                or latest.started_on > on
-                or (latest.ended_on is not None and latest.ended_on < on)
-            ):
-                continue
-        found[organisation_id] = organisation
+        latest = await uow.partnerships.latest_of_pair(school.id, organisation.id)
+        if latest is not None:
+            found[organisation_id] = PartnerLink(organisation, latest.started_on, latest.ended_on)
     return found
 
 
@@ -109,7 +110,7 @@ class _Context:
     catalog: Catalog
     programmes: dict[str, Programme]
     people: dict[tuple[uuid.UUID, str], Participant]  # (organisation, external id)
-    partners: dict[uuid.UUID, Organisation]
+    partners: dict[uuid.UUID, PartnerLink]
     mentors: dict[tuple[uuid.UUID, str], uuid.UUID]  # (programme, external id) → participant
     existing: dict[tuple[uuid.UUID, uuid.UUID], Enrolment]
 
@@ -127,8 +128,7 @@ async def _context(
             {s.preferred_mentor_external_id} if s.preferred_mentor_external_id else set()
         )
         wanted[school.id].update(s.avoided_mentor_external_ids)
-    earliest = min((s.entered_on for s in submissions), default=date.today())
-    partners = await partner_organisations(uow, school, set(wanted) - {school.id}, earliest)
+    partners = await partner_links(uow, school, set(wanted) - {school.id})
     people: dict[tuple[uuid.UUID, str], Participant] = {}
     for organisation_id, external_ids in wanted.items():
         if organisation_id != school.id and organisation_id not in partners:
@@ -181,13 +181,23 @@ def _resolve(
     if programme is None:
         return [programme_missing("programme_external_id", submission.programme_external_id)]
     organisation_id = submission.participant_organisation_id or school.id
-    if organisation_id != school.id and organisation_id not in context.partners:
-        return [
-            Violation(
-                "participant_organisation_id",
-                "организация участника не является партнёром школы",
-            )
-        ]
+    if organisation_id != school.id:
+        link = context.partners.get(organisation_id)
+        if link is None:
+            return [
+                Violation(
+                    "participant_organisation_id",
+                    "организация участника не является партнёром школы",
+                )
+            ]
+        if not link.in_force(submission.entered_on):
+            return [
+                Violation(
+                    "participant_organisation_id",
+                    "партнёрство с организацией участника не действует на дату входа "
+                    f"{submission.entered_on:%d.%m.%Y}",
+                )
+            ]
     person = context.people.get((organisation_id, submission.participant_external_id))
     if person is None or person.withdrawn:
         return [

@@ -11,7 +11,7 @@ from datetime import date
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts import events
 from nastavnik.common.problems import not_found
-from nastavnik.registry.application.enrolments import partner_organisations
+from nastavnik.registry.application.enrolments import partner_links
 from nastavnik.registry.application.handlers import HANDLERS, UpsertOutcome
 from nastavnik.registry.application.programmes import (
     Upserted,
@@ -54,7 +54,7 @@ async def upsert_questionnaire_responses(
         school.id, {s.programme_external_id for s in submissions}
     )
     organisations = {s.participant_organisation_id or school.id for s in submissions}
-    partners = await partner_organisations(uow, school, organisations - {school.id}, today)
+    partners = await partner_links(uow, school, organisations - {school.id})
     people: dict[tuple[uuid.UUID, str], Participant] = {}
     for organisation_id in organisations & ({school.id} | set(partners)):
         found = await uow.participants.find_by_external_ids(
