@@ -234,3 +234,18 @@ async def test_list_filters_paginates_and_withdraw(registry: Registry) -> None:
     )
     assert restored.json()["result"] == "updated"
     assert restored.json()["headcount"]["withdrawn"] is False
+
+
+async def test_a_retried_report_with_an_idempotency_key_is_replayed(registry: Registry) -> None:
+    headers = registry.school_headers(**{"Idempotency-Key": "headcount-sync-1"})
+    first = await registry.http.post("/api/v1/headcounts", json=report(), headers=headers)
+    assert first.status_code == 201, first.text
+    replayed = await registry.http.post("/api/v1/headcounts", json=report(), headers=headers)
+    assert replayed.status_code == 201
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.json() == first.json()
+    other_body = await registry.http.post(
+        "/api/v1/headcounts", json=report(teachers=50), headers=headers
+    )
+    assert other_body.status_code == 422
+    assert len(await registry.outbox_events("headcount.reported")) == 1

@@ -193,6 +193,14 @@ async def test_patch_changes_only_the_fields_sent(registry: Registry) -> None:
     )
     assert cleared.json()["short_name"] is None
     assert cleared.json()["inn"] == VALID_INN
+    emptied = await registry.http.patch(
+        f"/api/v1/organisations/{registry.school_id}", json={"inn": ""}, headers=admin(registry)
+    )
+    assert emptied.json()["inn"] is None  # an empty string clears, as null does
+    unnamed = await registry.http.patch(
+        f"/api/v1/organisations/{registry.school_id}", json={"name": None}, headers=admin(registry)
+    )
+    assert unnamed.status_code == 422
     taken = await registry.http.patch(
         f"/api/v1/organisations/{registry.school_id}",
         json={"external_id": other["external_id"]},
@@ -207,7 +215,7 @@ async def test_patch_changes_only_the_fields_sent(registry: Registry) -> None:
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "ogrn"
     updates = await registry.outbox_events("organisation.updated")
-    assert [e["sequence"] for e in updates] == [2, 3]
+    assert [e["sequence"] for e in updates] == [2, 3, 4]
 
 
 async def test_list_filters_paginates_and_keeps_schools_in_scope(registry: Registry) -> None:

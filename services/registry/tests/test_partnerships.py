@@ -189,3 +189,28 @@ async def test_list_filters_and_paginates(registry: Registry) -> None:
     assert active["total"] == 3  # ended today: still in force today
     page = await listed(admin(registry), limit=2, offset=2)
     assert (len(page["items"]), page["total"]) == (2, 4)
+
+
+async def test_an_end_at_the_last_representable_day(registry: Registry) -> None:
+    employer = await create(registry, "emp-1", kind="employer", name="АО «Завод»")
+    formed = await registry.http.post(
+        "/api/v1/partnerships",
+        json={"partner_id": employer["id"]},
+        headers=registry.school_headers(),
+    )
+    partnership_id = formed.json()["partnership"]["id"]
+    ended = await registry.http.post(
+        f"/api/v1/partnerships/{partnership_id}/end",
+        json={"ended_on": "9999-12-31"},
+        headers=registry.school_headers(),
+    )
+    assert ended.status_code == 200
+    again = await registry.http.post(
+        "/api/v1/partnerships",
+        json={"partner_id": employer["id"]},
+        headers=registry.school_headers(),
+    )
+    assert again.status_code == 422
+    assert again.json()["errors"][0]["message"] == (
+        "прежнее партнёрство этих организаций действует до 31.12.9999"
+    )

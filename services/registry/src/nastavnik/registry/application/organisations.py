@@ -265,9 +265,10 @@ async def update_organisation(
     unknown = set(command.changes) - UPDATABLE
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
-    if command.changes.get("name", "") is None:
+    if "name" in command.changes and not command.changes["name"]:
         raise violations_problem([Violation("name", "наименование обязательно")], "организации")
-    values: dict[str, Any] = {**asdict(organisation.details), **command.changes}
+    changes = {field: value or None for field, value in command.changes.items()}  # "" clears
+    values: dict[str, Any] = {**asdict(organisation.details), **changes}
     details = OrganisationDetails(**values)
     violations = check_details(details)
     if violations:

@@ -65,12 +65,11 @@ class Partnership:
         """A new partnership of the pair; ``previous_end`` is the end of the pair's last one."""
         check_pair(school, partner)
         if previous_end is not None and started_on <= previous_end:
-            first = previous_end + timedelta(days=1)
-            raise PartnershipError(
-                "started_on",
-                f"прежнее партнёрство этих организаций действует до {previous_end:%d.%m.%Y}; "
-                f"новое может начаться не раньше {first:%d.%m.%Y}",
-            )
+            message = f"прежнее партнёрство этих организаций действует до {previous_end:%d.%m.%Y}"
+            if previous_end < date.max:
+                first = previous_end + timedelta(days=1)
+                message += f"; новое может начаться не раньше {first:%d.%m.%Y}"
+            raise PartnershipError("started_on", message)
         partnership = cls(uuid.uuid4(), school.id, partner.id, started_on)
         formed = PartnershipFormed(
             partnership_id=partnership.id,
