@@ -27,7 +27,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nastavnik.common.auth import access_tokens
 from nastavnik.common.contracts.events import (
     AccessRole,
-    OrganisationKind,
     ParticipantCategory,
     ParticipantRole,
 )
@@ -37,7 +36,7 @@ from nastavnik.registry.adapters.consents import (
     consent_from_row,
     participant_consents,
 )
-from nastavnik.registry.adapters.tables import organisations, participants
+from nastavnik.registry.adapters.tables import participants
 from nastavnik.registry.domain.consents import ConsentStatus
 from nastavnik.registry.domain.organisations import Organisation
 from nastavnik.registry.domain.participants import (
@@ -56,63 +55,6 @@ def is_transient(error: BaseException) -> bool:
         return False
     state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
     return bool(error.connection_invalidated) or state in TRANSIENT_SQLSTATES
-
-
-def _organisation(row: Row[Any]) -> Organisation:
-    return Organisation(
-        id=row.id,
-        kind=OrganisationKind(row.kind),
-        name=row.name,
-        parent_id=row.parent_id,
-        region_id=row.region_id,
-        municipality_id=row.municipality_id,
-        external_id=row.external_id,
-        inn=row.inn,
-        ogrn=row.ogrn,
-        version=row.version,
-    )
-
-
-class OrganisationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, organisation_id: uuid.UUID) -> Organisation | None:
-        row = (
-            await self._session.execute(
-                select(organisations).where(organisations.c.id == organisation_id)
-            )
-        ).first()
-        return _organisation(row) if row else None
-
-    async def add(self, organisation: Organisation) -> None:
-        await self._session.execute(
-            insert(organisations).values(
-                id=organisation.id,
-                kind=organisation.kind.value,
-                name=organisation.name,
-                parent_id=organisation.parent_id,
-                region_id=organisation.region_id,
-                municipality_id=organisation.municipality_id,
-                external_id=organisation.external_id,
-                inn=organisation.inn,
-                ogrn=organisation.ogrn,
-                version=organisation.version,
-            )
-        )
-
-    async def find_by_external_id(
-        self, region_id: uuid.UUID, external_id: str
-    ) -> Organisation | None:
-        row = (
-            await self._session.execute(
-                select(organisations).where(
-                    organisations.c.region_id == region_id,
-                    organisations.c.external_id == external_id,
-                )
-            )
-        ).first()
-        return _organisation(row) if row else None
 
 
 def _participant(row: Row[Any]) -> Participant:
