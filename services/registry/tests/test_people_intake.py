@@ -307,7 +307,7 @@ def test_teacher_values() -> None:
         values.years_of_experience(3.5)
     assert values.subjects("Математика;  физика / Физика, ИЗО") == ("математика", "физика", "изо")
     assert values.subjects(["Химия", "химия"]) == ("химия",)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="список строк"):
         values.subjects([1, 2])
     assert values.graduation_year("2015 г.") == 2015
     assert values.consent_basis("В письменной форме") == ConsentBasis.WRITTEN
