@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 import pytest
 
+from nastavnik.common.contracts import events
 from nastavnik.common.db import asyncpg_dsn
 from tests.conftest import Region, Stack, make_region
 from tests.reliability.support import (
@@ -62,6 +63,13 @@ async def wait_for_exact_counts(
         assert await counts() == expected, f"counts changed after settling: {log}"
 
 
+async def unpublished_rows(stack: Stack) -> int:
+    rows = await query(
+        stack.databases["registry"], "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+    )
+    return int(rows[0][0])
+
+
 async def monitoring_knows_school(monitoring_url: str, region: Region) -> None:
     async with httpx.AsyncClient() as client:
 
@@ -92,13 +100,15 @@ async def test_registry_killed_after_commit_before_publish_loses_nothing(stack: 
     offline.kill()
     unsent = await query(
         stack.databases["registry"],
-        "SELECT count(*) FROM outbox "
-        "WHERE subject LIKE 'registry.participant.%' AND published_at IS NULL",
+        "SELECT count(*) FROM outbox WHERE subject = $1 AND published_at IS NULL",
+        events.PARTICIPANT_REGISTERED.subject,
     )
     assert unsent[0][0] == total
-    assert (await stream_state(stack.infra.nats_url)).participant_messages == 0
+    assert (await stream_state(stack.infra.nats_url)).participant_events == 0
+    staged = await unpublished_rows(stack)
 
     # 2. published but not marked: the relay's UPDATE waits for the test's lock
+    before = (await stream_state(stack.infra.nats_url)).total
     blocker: asyncpg.Connection = await asyncpg.connect(asyncpg_dsn(stack.databases["registry"]))
     try:
         transaction = blocker.transaction()
@@ -108,11 +118,11 @@ async def test_registry_killed_after_commit_before_publish_loses_nothing(stack: 
 
         async def first_batch_in_stream() -> bool:
             state = await stream_state(stack.infra.nats_url)
-            return state.participant_messages >= RELAY_BATCH
+            return state.total - before >= RELAY_BATCH
 
         assert await wait_for(first_batch_in_stream, timeout=60), "the relay published nothing"
         stuck.kill()
-        published = (await stream_state(stack.infra.nats_url)).participant_messages
+        published = (await stream_state(stack.infra.nats_url)).total - before
         assert published == RELAY_BATCH, f"{published} published while the relay was blocked"
         await transaction.rollback()
     finally:
@@ -128,13 +138,8 @@ async def test_registry_killed_after_commit_before_publish_loses_nothing(stack: 
         return bool(rows[0][0] == 0)
 
     assert await wait_for(relay_backend_gone, timeout=30), "the killed relay's locks remain"
-    marked = await query(
-        stack.databases["registry"],
-        "SELECT count(*) FROM outbox "
-        "WHERE subject LIKE 'registry.participant.%' AND published_at IS NOT NULL",
-    )
-    assert marked[0][0] == 0, "the killed relay's marks were committed"
-    log.append(f"{published} published and unmarked, {total - published} never published")
+    assert await unpublished_rows(stack) == staged, "the killed relay's marks were committed"
+    log.append(f"{published} published and unmarked, {staged - published} never published")
 
     # 3. a normal restart publishes what is left, and the duplicates are dropped
     stack.start("registry")
@@ -171,12 +176,9 @@ async def test_registry_killed_at_random_while_clients_post_loses_and_doubles_no
         await asyncio.sleep(rng.uniform(0, 0.3))
         registry.kill()
         killed += 1
-        unsent = await query(
-            stack.databases["registry"], "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-        )
         log.append(
             f"kill {killed} at {poster.accepted} accepted, "
-            f"{unsent[0][0]} committed but not yet marked published"
+            f"{await unpublished_rows(stack)} outbox rows committed but not marked published"
         )
         await asyncio.to_thread(registry.start)
 
