@@ -14,13 +14,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from itertools import islice
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from nastavnik.common.auth import Principal
 from nastavnik.registry.adapters.repositories import is_transient
@@ -218,6 +225,98 @@ async def import_participants(
                         await uow.participants.refresh_statistics()
                         await uow.commit()
                     analyze_at *= 2
+    except IntakeError as error:
+        summary.count(RowStatus.REJECTED)
+        problem = Violation(error.field, error.message)
+        sink.add(RowResult(last_row + 1, None, RowStatus.REJECTED, (problem,)))
+    return summary
+
+
+# --- any kind of record: organisations, headcounts, … ------------------------------------------
+
+
+class KeyedRecord(Protocol):
+    """A row that passed its checks; ``key`` names its record (no two rows of a file may share
+    one) and is shown in the report's ``external_id``."""
+
+    @property
+    def row(self) -> int: ...
+
+    @property
+    def key(self) -> str: ...
+
+
+R = TypeVar("R", bound=KeyedRecord)
+ApplyBatch = Callable[[Sequence[R]], Awaitable[Sequence[handlers.RecordResult]]]
+Duplicate = Callable[[R, int], Violation]
+
+
+async def run_with_retry(
+    new_uow: Callable[[], RegistryUnitOfWork], principal: Principal, command: object
+) -> Any:
+    """Run one command in its own unit of work, again after a deadlock or a lost connection
+    (the handler re-reads everything it decides on, so a retry is safe)."""
+    for attempt in range(1, CHUNK_ATTEMPTS + 1):
+        try:
+            return await handlers.handle(new_uow(), principal, command)
+        except Exception as error:
+            if attempt == CHUNK_ATTEMPTS or not is_transient(error):
+                raise
+            log.warning("chunk retried", extra={"attempt": attempt, "error": repr(error)})
+            await asyncio.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
+
+
+async def import_records(
+    chunks: AsyncGenerator[Sequence[R | RejectedRow], None],
+    apply: ApplyBatch[R],
+    sink: ReportSink,
+    duplicate: Duplicate[R],
+) -> ImportSummary:
+    """Apply parsed rows chunk by chunk with ``apply`` (one transaction per chunk); every
+    row's result goes to ``sink`` in file order.
+
+    The first row of a key is applied, a later one is rejected with ``duplicate(record, first
+    row)``. A file that turns out broken part-way ends the import with one more rejected entry
+    (field ``file``); the rows before it stay.
+    """
+    summary = ImportSummary()
+    seen: dict[str, int] = {}
+    last_row = 0
+    try:
+        async with aclosing(chunks):
+            async for chunk in chunks:
+                results: list[RowResult | None] = [None] * len(chunk)
+                batch: list[tuple[int, R]] = []
+                for index, item in enumerate(chunk):
+                    if isinstance(item, RejectedRow):
+                        results[index] = RowResult(
+                            item.row, item.external_id, RowStatus.REJECTED, item.errors
+                        )
+                    elif item.key in seen:
+                        problem = duplicate(item, seen[item.key])
+                        results[index] = RowResult(
+                            item.row, item.key, RowStatus.REJECTED, (problem,)
+                        )
+                    else:
+                        seen[item.key] = item.row
+                        batch.append((index, item))
+                if batch:
+                    outcomes = await apply([record for _, record in batch])
+                    for (index, record), outcome in zip(batch, outcomes, strict=True):
+                        status = (
+                            RowStatus(outcome.outcome.value)
+                            if outcome.outcome
+                            else RowStatus.REJECTED
+                        )
+                        results[index] = RowResult(
+                            record.row, record.key, status, outcome.violations
+                        )
+                for result in results:
+                    assert result is not None
+                    summary.count(result.status)
+                    sink.add(result)
+                    last_row = result.row
     except IntakeError as error:
         summary.count(RowStatus.REJECTED)
         problem = Violation(error.field, error.message)

@@ -12,13 +12,15 @@ import json
 import re
 import tempfile
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import IO, Any
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -27,7 +29,8 @@ from nastavnik.common.problems import FieldError, Problem, ProblemError, invalid
 from nastavnik.registry.application import bulk
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.entrypoints.schemas import ImportReport, ReportMode
-from nastavnik.registry.intake import IntakeError, JsonReader, RowReader, open_reader
+from nastavnik.registry.intake import IntakeError, JsonReader, RowReader, SourceRow, open_reader
+from nastavnik.registry.intake.columns import ColumnLayout
 from nastavnik.registry.intake.readers import (
     CSV_MEDIA_TYPES,
     JSON_MEDIA_TYPES,
@@ -317,3 +320,113 @@ def add_import_routes(
             return await _run(new_uow, principal, target, reader, report)
         finally:
             spool.close()
+
+
+# --- any kind of record: the same handling of uploads and reports ------------------------------
+
+
+@asynccontextmanager
+async def uploaded_reader(
+    request: Request, columns: ColumnLayout, *, json_only: bool = False
+) -> AsyncIterator[RowReader]:
+    """The reader of an upload (a JSON list when ``json_only``; else multipart, or a raw CSV,
+    XLSX or JSON body), open while the caller runs the import. Check access before entering:
+    the body is read here."""
+    media_type = _media_type(request)
+    if json_only:
+        if media_type and media_type not in JSON_MEDIA_TYPES:
+            raise unsupported(media_type, "application/json")
+    elif media_type != "multipart/form-data" and media_type not in RAW_MEDIA_TYPES:
+        raise unsupported(media_type, "multipart/form-data, text/csv, XLSX или JSON")
+    _check_length(request)
+    if media_type == "multipart/form-data":
+        async with request.form(max_files=1, max_fields=10) as form:
+            uploads = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
+            if not uploads:
+                raise invalid_field("file", "приложите файл в поле «file»")
+            upload = uploads[0]
+            if upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+                raise too_large()
+            stream: IO[bytes] = upload.file
+            yield await _open(
+                lambda: open_reader(
+                    stream,
+                    content_type=upload.content_type,
+                    filename=upload.filename,
+                    columns=columns,
+                )
+            )
+            return
+    spool = await spool_body(request)
+    disposition = _FILENAME.search(request.headers.get("content-disposition", ""))
+    filename = unquote(disposition.group(1)) if disposition else None
+    try:
+        if json_only:
+            yield await _open(lambda: JsonReader(spool, columns))
+        else:
+            yield await _open(
+                lambda: open_reader(
+                    spool, content_type=media_type, filename=filename, columns=columns
+                )
+            )
+    finally:
+        spool.close()
+
+
+ApplyRows = Callable[
+    [AsyncGenerator[list[Any], None], bulk.ReportSink], Awaitable[bulk.ImportSummary]
+]
+
+
+async def report_of(
+    reader: RowReader, parse: Callable[[SourceRow], object], run: ApplyRows, mode: ReportMode
+) -> StreamingResponse:
+    """Parse the reader's rows with ``parse`` a chunk ahead in a worker thread, apply them with
+    ``run`` and stream the per-row report."""
+    report = SpooledReport(mode)
+    try:
+        rows = (parse(row) for row in reader)
+        chunks = bulk.in_thread(bulk.chunked(rows, bulk.CHUNK_SIZE))
+        summary = await run(chunks, report)
+    except BaseException:
+        report.close()
+        raise
+    return StreamingResponse(
+        report.stream(summary, reader.ignored_columns), media_type="application/json"
+    )
+
+
+def item_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema of one element of a batch, inline (its enums refer to the components)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return schema
+
+
+def import_body(item: dict[str, Any], description: str) -> dict[str, Any]:
+    """The OpenAPI request body of a file import whose JSON form is a list of ``item``."""
+    items = {"type": "array", "items": item}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": _BINARY},
+                        "required": ["file"],
+                    }
+                },
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_MEDIA_TYPE: {"schema": _BINARY},
+                "application/json": {"schema": items},
+            },
+        }
+    }
+
+
+def bulk_body(item: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI request body of a JSON batch of ``item``."""
+    items = {"type": "array", "items": item}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": items}}}}

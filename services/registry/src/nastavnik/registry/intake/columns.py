@@ -6,9 +6,11 @@ A title matches whatever its case, ``ё``/``е``, spaces and punctuation: «Да
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from nastavnik.registry.intake.errors import IntakeError
 
@@ -254,19 +256,6 @@ def normalise_title(title: str) -> str:
     return _NOT_ALPHANUMERIC.sub("", text)
 
 
-_FIELD_BY_TITLE: dict[str, str] = {
-    normalise_title(alias): field for field, aliases in _ALIASES.items() for alias in aliases
-}
-
-
-def field_for_title(title: str) -> str | None:
-    return _FIELD_BY_TITLE.get(normalise_title(title))
-
-
-def quoted(field: str) -> str:
-    return f"«{TITLES.get(field, field)}»"
-
-
 @dataclass(frozen=True)
 class Header:
     """Which column of a table holds which field; the columns nobody reads are listed."""
@@ -287,45 +276,146 @@ def _title_text(cell: object) -> str:
     return "" if cell is None else str(cell).strip()
 
 
-def recognised_count(cells: Iterable[object]) -> int:
-    return len({field for cell in cells if (field := field_for_title(_title_text(cell)))})
+class ColumnLayout(Protocol):
+    """What a reader needs to know about the columns of one kind of table."""
+
+    @property
+    def json_fields(self) -> frozenset[str]: ...
+
+    @property
+    def header_hint(self) -> str:
+        """Columns to quote when no header row is found: «Внешний ID», «Фамилия», …"""
+        ...
+
+    @property
+    def json_object(self) -> str:
+        """The message for a JSON element that is not an object."""
+        ...
+
+    def recognised_count(self, cells: Iterable[object]) -> int: ...
+
+    def build_header(self, row: int, cells: Sequence[object]) -> Header: ...
 
 
-def build_header(row: int, cells: Sequence[object]) -> Header:
-    """Map a header row; a missing required column or a repeated one is a whole-file error."""
-    titles = [_title_text(cell) for cell in cells]
-    fields: list[str | None] = []
-    ignored: list[str] = []
-    first_column: dict[str, str] = {}
-    for title in titles:
-        field = field_for_title(title) if title else None
-        if field is not None and field in first_column:
+@dataclass(frozen=True)
+class ColumnSet:
+    """A ``ColumnLayout``: the columns of one kind of register file (titles as schools write
+    them, the fields a JSON batch may carry, which columns a file must have).
+
+    ``missing`` returns the required fields absent from a header (given the fields present);
+    ``adjust`` may rewrite a header's fields before that check (e.g. drop a combined column
+    when the separate ones are there). ``hint`` names the columns quoted when no header is
+    found, ``listed`` those quoted when required ones are missing.
+    """
+
+    noun: str  # genitive, for messages: «участника», «программы»
+    titles: Mapping[str, str]
+    aliases: Mapping[str, tuple[str, ...]]
+    json_fields: frozenset[str]
+    missing: Callable[[set[str]], list[str]]
+    hint: tuple[str, ...]
+    listed: tuple[str, ...]
+    adjust: Callable[[list[str | None], list[str], list[str]], None] | None = None
+    by_title: Mapping[str, str] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_title = {
+            normalise_title(alias): name
+            for name, aliases in self.aliases.items()
+            for alias in aliases
+        }
+        object.__setattr__(self, "by_title", by_title)
+
+    @property
+    def header_hint(self) -> str:
+        return ", ".join(self.quoted(name) for name in self.hint)
+
+    @property
+    def json_object(self) -> str:
+        return f"ожидается JSON-объект с полями {self.noun}"
+
+    def field_for_title(self, title: str) -> str | None:
+        return self.by_title.get(normalise_title(title))
+
+    def quoted(self, name: str) -> str:
+        return f"«{self.titles.get(name, name)}»"
+
+    def recognised_count(self, cells: Iterable[object]) -> int:
+        return len({name for cell in cells if (name := self.field_for_title(_title_text(cell)))})
+
+    def build_header(self, row: int, cells: Sequence[object]) -> Header:
+        """Map a header row; a missing required column or a repeated one is a whole-file
+        error."""
+        titles = [_title_text(cell) for cell in cells]
+        fields: list[str | None] = []
+        ignored: list[str] = []
+        first_column: dict[str, str] = {}
+        for title in titles:
+            name = self.field_for_title(title) if title else None
+            if name is not None and name in first_column:
+                raise IntakeError(
+                    f"Столбцы «{first_column[name]}» и «{title}» означают одно и то же поле "
+                    f"{self.quoted(name)}; оставьте один из них"
+                )
+            if name is not None:
+                first_column[name] = title
+            elif title:
+                ignored.append(title)
+            fields.append(name)
+        if self.adjust is not None:
+            self.adjust(fields, titles, ignored)
+        missing = self.missing({name for name in fields if name is not None})
+        if missing:
             raise IntakeError(
-                f"Столбцы «{first_column[field]}» и «{title}» означают одно и то же поле "
-                f"{quoted(field)}; оставьте один из них"
+                "В файле нет обязательных столбцов: "
+                + ", ".join(self.quoted(name) for name in missing)
+                + ". Первая строка таблицы должна содержать заголовки: "
+                + ", ".join(self.quoted(name) for name in self.listed)
             )
-        if field is not None:
-            first_column[field] = title
-        elif title:
-            ignored.append(title)
-        fields.append(field)
-    present = set(first_column)
-    if FULL_NAME in present and {LAST_NAME, FIRST_NAME} & present:
+        return Header(row=row, fields=tuple(fields), ignored=tuple(ignored))
+
+
+def _participant_missing(present: set[str]) -> list[str]:
+    missing = [name for name in (EXTERNAL_ID, ROLE, CATEGORY) if name not in present]
+    if FULL_NAME not in present:
+        missing += [name for name in (LAST_NAME, FIRST_NAME) if name not in present]
+    return missing
+
+
+def _prefer_separate_names(fields: list[str | None], titles: list[str], ignored: list[str]) -> None:
+    if FULL_NAME in fields and {LAST_NAME, FIRST_NAME} & set(fields):
         # separate columns win; the combined one is not read
         index = fields.index(FULL_NAME)
         fields[index] = None
         ignored.append(titles[index])
-        present.discard(FULL_NAME)
-    missing = [field for field in (EXTERNAL_ID, ROLE, CATEGORY) if field not in present]
-    if FULL_NAME not in present:
-        missing += [field for field in (LAST_NAME, FIRST_NAME) if field not in present]
-    if missing:
-        raise IntakeError(
-            "В файле нет обязательных столбцов: "
-            + ", ".join(quoted(field) for field in missing)
-            + ". Первая строка таблицы должна содержать заголовки: "
-            + ", ".join(quoted(f) for f in (EXTERNAL_ID, LAST_NAME, FIRST_NAME, MIDDLE_NAME))
-            + ", "
-            + ", ".join(quoted(f) for f in (BIRTH_DATE, GRADE, ROLE, CATEGORY))
-        )
-    return Header(row=row, fields=tuple(fields), ignored=tuple(ignored))
+
+
+PARTICIPANT_COLUMNS = ColumnSet(
+    noun="участника",
+    titles=TITLES,
+    aliases=_ALIASES,
+    json_fields=JSON_FIELDS,
+    missing=_participant_missing,
+    hint=(EXTERNAL_ID, LAST_NAME, FIRST_NAME, ROLE, CATEGORY),
+    listed=(EXTERNAL_ID, LAST_NAME, FIRST_NAME, MIDDLE_NAME, BIRTH_DATE, GRADE, ROLE, CATEGORY),
+    adjust=_prefer_separate_names,
+)
+
+
+# The participants' columns, as module functions (what the participants' intake calls).
+
+
+def field_for_title(title: str) -> str | None:
+    return PARTICIPANT_COLUMNS.field_for_title(title)
+
+
+def quoted(field: str) -> str:
+    return PARTICIPANT_COLUMNS.quoted(field)
+
+
+def recognised_count(cells: Iterable[object]) -> int:
+    return PARTICIPANT_COLUMNS.recognised_count(cells)
+
+
+def build_header(row: int, cells: Sequence[object]) -> Header:
+    return PARTICIPANT_COLUMNS.build_header(row, cells)

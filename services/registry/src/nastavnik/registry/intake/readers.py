@@ -27,12 +27,7 @@ from typing import IO, Protocol
 from xml.etree.ElementTree import ParseError
 
 from nastavnik.registry.domain.participants import Violation
-from nastavnik.registry.intake.columns import (
-    JSON_FIELDS,
-    Header,
-    build_header,
-    recognised_count,
-)
+from nastavnik.registry.intake.columns import PARTICIPANT_COLUMNS, ColumnLayout, Header
 from nastavnik.registry.intake.errors import IntakeError
 from nastavnik.registry.intake.values import is_blank
 
@@ -118,15 +113,22 @@ def detect_format(
 
 
 def open_reader(
-    stream: BinaryStream, *, content_type: str | None = None, filename: str | None = None
+    stream: BinaryStream,
+    *,
+    content_type: str | None = None,
+    filename: str | None = None,
+    columns: ColumnLayout = PARTICIPANT_COLUMNS,
 ) -> RowReader:
-    """The right reader for the stream; it reads the header at once (``IntakeError`` if bad)."""
+    """The right reader for the stream; it reads the header at once (``IntakeError`` if bad).
+
+    ``columns`` says which kind of record the table holds (participants by default).
+    """
     kind = detect_format(stream, content_type=content_type, filename=filename)
     if kind == IntakeFormat.XLSX:
-        return XlsxReader(stream)
+        return XlsxReader(stream, columns)
     if kind == IntakeFormat.JSON:
-        return JsonReader(stream)
-    return CsvReader(stream)
+        return JsonReader(stream, columns)
+    return CsvReader(stream, columns)
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -167,7 +169,8 @@ class CsvReader:
 
     format = IntakeFormat.CSV
 
-    def __init__(self, stream: BinaryStream) -> None:
+    def __init__(self, stream: BinaryStream, columns: ColumnLayout = PARTICIPANT_COLUMNS) -> None:
+        self.columns = columns
         sample = _head(stream, SAMPLE_SIZE)
         if not sample.strip():
             raise IntakeError("Файл пуст")
@@ -193,16 +196,16 @@ class CsvReader:
             number += 1
             candidates = (forced,) if forced else DELIMITERS
             scored = [
-                (recognised_count(cells), len(cells), delimiter, cells)
+                (self.columns.recognised_count(cells), len(cells), delimiter, cells)
                 for delimiter in candidates
                 for cells in [_split(line, delimiter)]
             ]
             recognised, _, delimiter, cells = max(scored, key=lambda item: item[:2])
             if recognised >= 2:
-                return delimiter, build_header(number, cells)
+                return delimiter, self.columns.build_header(number, cells)
         raise IntakeError(
             "Не найдена строка заголовков: в одной из первых строк файла должны быть названия "
-            "столбцов («Внешний ID», «Фамилия», «Имя», «Роль», «Категория» …)"
+            f"столбцов ({self.columns.header_hint} …)"
         )
 
     def __iter__(self) -> Iterator[SourceRow]:
@@ -240,9 +243,10 @@ class XlsxReader:
 
     format = IntakeFormat.XLSX
 
-    def __init__(self, stream: BinaryStream) -> None:
+    def __init__(self, stream: BinaryStream, columns: ColumnLayout = PARTICIPANT_COLUMNS) -> None:
         from openpyxl import load_workbook
 
+        self.columns = columns
         try:
             self._book = load_workbook(stream, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError) as error:
@@ -265,11 +269,11 @@ class XlsxReader:
             cells = next(self._rows, None)
             if cells is None:
                 break
-            if recognised_count(cells) >= 2:
-                return build_header(number, cells)
+            if self.columns.recognised_count(cells) >= 2:
+                return self.columns.build_header(number, cells)
         raise IntakeError(
             "Не найдена строка заголовков: в одной из первых строк первого листа должны быть "
-            "названия столбцов («Внешний ID», «Фамилия», «Имя», «Роль», «Категория» …)"
+            f"названия столбцов ({self.columns.header_hint} …)"
         )
 
     def __iter__(self) -> Iterator[SourceRow]:
@@ -363,17 +367,19 @@ def iter_json_array(text: IO[str], chunk_size: int = READ_CHUNK) -> Iterator[obj
         raise IntakeError("Некорректный JSON: лишние данные после закрывающей «]»")
 
 
-NOT_AN_OBJECT = "ожидается JSON-объект с полями участника"
+NOT_AN_OBJECT = PARTICIPANT_COLUMNS.json_object
 UNKNOWN_FIELD = "неизвестное поле"
 
 
 class JsonReader:
-    """A JSON array of participant objects with the single POST's field names (UTF-8)."""
+    """A JSON array of objects with the single POST's field names (UTF-8); participants
+    unless ``columns`` says otherwise."""
 
     format = IntakeFormat.JSON
     ignored_columns: tuple[str, ...] = ()
 
-    def __init__(self, stream: BinaryStream) -> None:
+    def __init__(self, stream: BinaryStream, columns: ColumnLayout = PARTICIPANT_COLUMNS) -> None:
+        self.columns = columns
         if not stream.seekable():
             raise TypeError("JsonReader needs a seekable stream")
         self._stream = stream
@@ -397,10 +403,11 @@ class JsonReader:
     def __iter__(self) -> Iterator[SourceRow]:
         for number, element in enumerate(self._elements(), start=1):
             if not isinstance(element, dict):
-                yield SourceRow(number, {}, (Violation("row", NOT_AN_OBJECT),))
+                yield SourceRow(number, {}, (Violation("row", self.columns.json_object),))
                 continue
+            fields = self.columns.json_fields
             unknown = tuple(
-                Violation(str(key), UNKNOWN_FIELD) for key in element if key not in JSON_FIELDS
+                Violation(str(key), UNKNOWN_FIELD) for key in element if key not in fields
             )
-            values = {key: value for key, value in element.items() if key in JSON_FIELDS}
+            values = {key: value for key, value in element.items() if key in fields}
             yield SourceRow(number, values, unknown)
