@@ -27,6 +27,7 @@ from nastavnik.registry.entrypoints.consent_schemas import consent_out
 from nastavnik.registry.entrypoints.consents import add_consent_routes
 from nastavnik.registry.entrypoints.headcounts import add_headcount_routes
 from nastavnik.registry.entrypoints.imports import add_import_routes
+from nastavnik.registry.entrypoints.organisation_imports import add_organisation_import_routes
 from nastavnik.registry.entrypoints.organisations import add_organisation_routes, organisation_out
 from nastavnik.registry.entrypoints.partnerships import add_partnership_routes
 from nastavnik.registry.entrypoints.schemas import (
@@ -89,6 +90,7 @@ def build_router(api: RegistryApi) -> APIRouter:
     add_audit_routes(router, api.new_uow, api.authenticate)
     add_consent_routes(router, api.new_uow, api.authenticate, participant_out)
     add_organisation_routes(router, api.new_uow, api.authenticate)
+    add_organisation_import_routes(router, api.new_uow, api.authenticate)
     add_headcount_routes(router, api.new_uow, api.authenticate)
     add_partnership_routes(router, api.new_uow, api.authenticate)
     add_token_routes(router, api.new_uow, api.authenticate)
