@@ -94,7 +94,7 @@ class ConsumerSpec:
 class ConsumerPolicy:
     max_deliver: int = 5
     retry_delay_seconds: float = 2.0
-    ack_wait_seconds: float = 60.0
+    ack_wait_seconds: float = 30.0
     batch_size: int = 1000
     batch_timeout_seconds: float = 0.05
 

@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import json
 import logging
+import math
 import time
 import uuid
 from collections import defaultdict
@@ -238,7 +239,7 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish until cancelled; survives NATS and PostgreSQL outages by retrying."""
         listener: asyncpg.Connection | None = None
-        last_purge = 0.0
+        last_purge = -math.inf  # purge published rows on the first pass, then hourly
         while not self._stopping:
             try:
                 if listener is None or listener.is_closed():

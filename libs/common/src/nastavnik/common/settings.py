@@ -47,7 +47,11 @@ class ServiceSettings(BaseSettings):
         default=5, description="Deliveries before a message goes to the dead-letter subject."
     )
     consumer_retry_delay_seconds: float = 2.0
-    consumer_ack_wait_seconds: float = 60.0
+    consumer_ack_wait_seconds: float = Field(
+        default=30.0,
+        description="Redelivery delay of messages a crashed consumer had fetched; must stay well "
+        "above the time one batch takes (a fraction of a second).",
+    )
 
     db_pool_size: int = 10
 
