@@ -5,6 +5,8 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PACKAGES := -p nastavnik.common -p nastavnik.registry -p nastavnik.matching \
             -p nastavnik.monitoring -p nastavnik.notifications -p nastavnik.devstack
 B ?=
+# Trust the platform's certificate store (a corporate or registry proxy CA lives there).
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: run test lint typecheck unit bench sync clean
 
