@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -144,6 +145,70 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
     )
 
 
+# Values a client sent that PostgreSQL cannot take, whatever field carried them: the client's
+# data, so a 422 and never a 500. SQLSTATE 22021 (character_not_in_repertoire): a NUL (\u0000)
+# in text; 22003 (numeric_value_out_of_range): a number too large for its column; an
+# OverflowError: the driver could not even encode an integer as int64 (e.g. ``offset=2**63``).
+CHARACTER_NOT_IN_REPERTOIRE = "22021"
+NUMERIC_VALUE_OUT_OF_RANGE = "22003"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The error, what it wraps (SQLAlchemy's ``orig``) and its causes, each once."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in found):
+        found.append(current)
+        wrapped = getattr(current, "orig", None)
+        if isinstance(wrapped, BaseException) and all(wrapped is not seen for seen in found):
+            current = wrapped
+        else:
+            current = current.__cause__ or current.__context__
+    return found
+
+
+def _sqlstates(exc: BaseException) -> set[str]:
+    states = set()
+    for error in _chain(exc):
+        for attribute in ("sqlstate", "pgcode"):
+            value = getattr(error, attribute, None)
+            if isinstance(value, str):
+                states.add(value)
+    return states
+
+
+def refused_character(exc: BaseException) -> bool:
+    """Whether a database error is PostgreSQL refusing a NUL in text."""
+    return CHARACTER_NOT_IN_REPERTOIRE in _sqlstates(exc)
+
+
+def out_of_range(exc: BaseException) -> bool:
+    """Whether a database error is a number too large for the database."""
+    overflow = any(isinstance(error, OverflowError) for error in _chain(exc))
+    return overflow or NUMERIC_VALUE_OUT_OF_RANGE in _sqlstates(exc)
+
+
+def refused_data_problem(exc: BaseException) -> Problem | None:
+    """The 422 problem for client data the database refused; None for any other error."""
+    if refused_character(exc):
+        detail = "В запросе есть недопустимый символ NUL (\\u0000): уберите его и отправьте снова"
+        message = "в значении есть символ NUL (\\u0000), его нельзя сохранить; уберите его"
+        code = "invalid_character"
+    elif out_of_range(exc):
+        detail = "В запросе есть слишком большое число: проверьте числовые значения"
+        message = "число вне допустимого диапазона"
+        code = "out_of_range"
+    else:
+        return None
+    return Problem(
+        type=TYPE_BASE + "validation",
+        title="Ошибка в данных запроса",
+        status=422,
+        detail=detail,
+        errors=[FieldError(field="body", message=message, code=code)],
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -168,7 +233,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, request)
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        problem = refused_data_problem(exc)
+        if problem is None:
+            raise exc  # a real server error: on_unexpected answers it
+        return problem_response(problem, request)
+
     app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
