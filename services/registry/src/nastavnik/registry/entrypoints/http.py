@@ -23,13 +23,19 @@ from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.consents import ConsentStatus
 from nastavnik.registry.domain.participants import Participant, ParticipantDetails
 from nastavnik.registry.entrypoints.audit import add_audit_routes
+from nastavnik.registry.entrypoints.cases import add_case_routes
 from nastavnik.registry.entrypoints.consent_schemas import consent_out
 from nastavnik.registry.entrypoints.consents import add_consent_routes
+from nastavnik.registry.entrypoints.enrolments import add_enrolment_routes
 from nastavnik.registry.entrypoints.headcounts import add_headcount_routes
 from nastavnik.registry.entrypoints.imports import add_import_routes
 from nastavnik.registry.entrypoints.organisation_imports import add_organisation_import_routes
 from nastavnik.registry.entrypoints.organisations import add_organisation_routes, organisation_out
 from nastavnik.registry.entrypoints.partnerships import add_partnership_routes
+from nastavnik.registry.entrypoints.programmes import add_programme_routes
+from nastavnik.registry.entrypoints.questionnaires import add_questionnaire_routes
+from nastavnik.registry.entrypoints.reference import add_reference_routes
+from nastavnik.registry.entrypoints.roadmaps import add_roadmap_routes
 from nastavnik.registry.entrypoints.schemas import (
     OrganisationIn,
     OrganisationOut,
@@ -94,6 +100,15 @@ def build_router(api: RegistryApi) -> APIRouter:
     add_headcount_routes(router, api.new_uow, api.authenticate)
     add_partnership_routes(router, api.new_uow, api.authenticate)
     add_token_routes(router, api.new_uow, api.authenticate)
+    for add_routes in (
+        add_reference_routes,
+        add_programme_routes,
+        add_enrolment_routes,
+        add_roadmap_routes,
+        add_questionnaire_routes,
+        add_case_routes,
+    ):
+        add_routes(router, api.new_uow, api.authenticate)
 
     @router.post(
         "/organisations",

@@ -1,0 +1,457 @@
+"""Programme routes: upsert by external_id, read, list with filters, stage, close, the
+curator's SWOT, bulk intake. Also ``add_school_bulk_routes``, the bulk intake of any of a
+school's programme records (programmes, enrolments, roadmap items, questionnaire answers)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field, StringConstraints
+
+from nastavnik.common.auth import Principal
+from nastavnik.common.contracts.events import ReferenceKind
+from nastavnik.common.problems import invalid_field
+from nastavnik.registry.adapters.programmes import ProgrammeFilter
+from nastavnik.registry.application import bulk, handlers
+from nastavnik.registry.application.programmes import (
+    ChangeProgrammeStage,
+    CloseProgramme,
+    RecordSwot,
+    UpsertProgrammes,
+    readable_programme,
+    single,
+)
+from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.domain.participants import Violation
+from nastavnik.registry.domain.programmes import (
+    Programme,
+    ProgrammeSubmission,
+    Swot,
+    academic_year,
+)
+from nastavnik.registry.domain.reference import Catalog
+from nastavnik.registry.entrypoints.imports import (
+    REPORT_DESCRIPTION,
+    UPLOAD_PROBLEMS,
+    bulk_body,
+    import_body,
+    item_schema,
+    report_of,
+    uploaded_reader,
+)
+from nastavnik.registry.entrypoints.schemas import (
+    ExternalId,
+    ImportReport,
+    Page,
+    ReportMode,
+    Strict,
+)
+from nastavnik.registry.intake.columns import ColumnSet
+from nastavnik.registry.intake.programmes import PROGRAMME_COLUMNS, Submitted, parse_programme
+from nastavnik.registry.intake.readers import SourceRow
+from nastavnik.registry.intake.records import RejectedRow
+
+S = TypeVar("S")
+
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+YEAR_DESCRIPTION = "Academic year as «2025/2026» (also «2025-2026», «2025/26»)"
+SCHOOL_ID_QUERY = Query(default=None, description="Defaults to the organisation of the token")
+
+
+def target_school(principal: Principal, school_id: uuid.UUID | None) -> uuid.UUID:
+    target = school_id or principal.school
+    if target is None:
+        raise invalid_field("school_id", "укажите организацию (school_id)")
+    return target
+
+
+def reference_code(
+    catalog: Catalog, kind: ReferenceKind, field: str, value: str | None, form: str | None = None
+) -> str | None:
+    """A list filter's value as a code (a school may write the title)."""
+    if value is None:
+        return None
+    item = catalog.resolve(kind, value, form=form)
+    if item is None:
+        raise invalid_field(field, f"значение «{value}» не найдено в справочнике региона")
+    return item.code
+
+
+# --- bulk intake of a school's programme records ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchoolBulk(Generic[S]):
+    """One kind of a school's programme records, as the bulk routes need it."""
+
+    path: str  # "/programmes"
+    tag: str
+    plural: str  # English, for summaries: "programmes"
+    columns: ColumnSet
+    parse: Callable[[SourceRow], Submitted[S] | RejectedRow]
+    command: Callable[[uuid.UUID, tuple[S, ...]], object]
+    item: type[BaseModel]  # the single POST's body: a JSON batch is a list of these
+    duplicate_field: str
+    duplicate_noun: str  # «одну строку на программу»
+    key_description: str  # how the report's external_id names a row
+    columns_description: str
+
+    def duplicate(self, record: Submitted[S], first_row: int) -> Violation:
+        return Violation(
+            self.duplicate_field,
+            f"«{record.key}» уже встречался в строке {first_row}; строка пропущена — "
+            f"оставьте в файле {self.duplicate_noun}",
+        )
+
+
+def add_school_bulk_routes(
+    router: APIRouter,
+    new_uow: Callable[[], RegistryUnitOfWork],
+    authenticate: Callable[..., Awaitable[Principal]],
+    kind: SchoolBulk[Any],
+) -> None:
+    """``POST {path}/bulk`` (a JSON list) and ``POST {path}/import`` (CSV, XLSX or JSON) into
+    one school (``?school_id=``, the token's own by default), in transactions of 500 rows."""
+    caller = Depends(authenticate)
+
+    async def run(
+        principal: Principal,
+        school_id: uuid.UUID,
+        chunks: AsyncGenerator[list[Any], None],
+        sink: bulk.ReportSink,
+    ) -> bulk.ImportSummary:
+        async def apply(records: Sequence[Submitted[Any]]) -> Any:
+            command = kind.command(school_id, tuple(record.submission for record in records))
+            return await bulk.run_with_retry(new_uow, principal, command)
+
+        return await bulk.import_records(chunks, apply, sink, kind.duplicate)
+
+    async def respond(
+        request: Request,
+        principal: Principal,
+        school_id: uuid.UUID | None,
+        report: ReportMode,
+        *,
+        json_only: bool,
+    ) -> StreamingResponse:
+        target = target_school(principal, school_id)
+        await bulk.writable_school(new_uow, principal, target)  # before the body is read
+        async with uploaded_reader(request, kind.columns, json_only=json_only) as rows:
+            return await report_of(
+                rows,
+                kind.parse,
+                lambda chunks, sink: run(principal, target, chunks, sink),
+                report,
+            )
+
+    description = (
+        f"{REPORT_DESCRIPTION} A row's external_id in the report is {kind.key_description}."
+    )
+
+    @router.post(
+        f"{kind.path}/bulk",
+        tags=[kind.tag],
+        summary=f"Create or update many {kind.plural} from a JSON list (per-row report)",
+        description=description,
+        response_model=ImportReport,
+        responses=UPLOAD_PROBLEMS,
+        openapi_extra=bulk_body(item_schema(kind.item)),
+        name=f"bulk_{kind.tag}",
+    )
+    async def bulk_route(
+        request: Request,
+        principal: Principal = caller,
+        school_id: uuid.UUID | None = SCHOOL_ID_QUERY,
+        report: ReportMode = Query(default=ReportMode.ALL),
+    ) -> StreamingResponse:
+        return await respond(request, principal, school_id, report, json_only=True)
+
+    @router.post(
+        f"{kind.path}/import",
+        tags=[kind.tag],
+        summary=f"Import {kind.plural} from a CSV, XLSX or JSON file (per-row report)",
+        description=f"{description} Columns: {kind.columns_description}",
+        response_model=ImportReport,
+        responses=UPLOAD_PROBLEMS,
+        openapi_extra=import_body(
+            item_schema(kind.item),
+            "A CSV (UTF-8 or Windows-1251, «;» or «,»), XLSX (the first sheet) or JSON file "
+            "with a header row.",
+        ),
+        name=f"import_{kind.tag}",
+    )
+    async def import_route(
+        request: Request,
+        principal: Principal = caller,
+        school_id: uuid.UUID | None = SCHOOL_ID_QUERY,
+        report: ReportMode = Query(default=ReportMode.ALL),
+    ) -> StreamingResponse:
+        return await respond(request, principal, school_id, report, json_only=False)
+
+
+# --- programmes --------------------------------------------------------------------------------
+
+
+class ProgrammeItem(Strict):
+    """A school's programme; form, role model and stage by code or Russian title."""
+
+    external_id: ExternalId = Field(description="The school's own id of the programme (upsert key)")
+    form: Reference = Field(description="A form of the region's list: code or title")
+    role_model: Reference | None = Field(default=None, description="Within the form")
+    academic_year: Annotated[str, Field(max_length=40, description=YEAR_DESCRIPTION)]
+    starts_on: date
+    ends_on: date | None = None
+    goals: Text | None = None
+    curator_external_id: ExternalId | None = Field(
+        default=None, description="The curator (a teacher of the school) by the school's id"
+    )
+    stage: Reference | None = Field(
+        default=None,
+        description="Code, title or number of a stage; omitted: the first stage for a new "
+        "programme, unchanged for an existing one",
+    )
+
+    def submission(self) -> ProgrammeSubmission:
+        try:
+            year = academic_year(self.academic_year)
+        except ValueError as error:
+            raise invalid_field("academic_year", str(error)) from error
+        return ProgrammeSubmission(
+            external_id=self.external_id,
+            form=self.form,
+            academic_year=year,
+            starts_on=self.starts_on,
+            role_model=self.role_model,
+            ends_on=self.ends_on,
+            goals=self.goals,
+            curator_external_id=self.curator_external_id,
+            stage=self.stage,
+        )
+
+
+class ProgrammeIn(ProgrammeItem):
+    school_id: uuid.UUID | None = Field(
+        default=None, description="Defaults to the organisation of the token"
+    )
+
+
+class ProgrammeOut(BaseModel):
+    id: uuid.UUID
+    school_id: uuid.UUID
+    external_id: str
+    form: str
+    role_model: str | None
+    academic_year: str
+    starts_on: date
+    ends_on: date | None
+    goals: str | None
+    curator_id: uuid.UUID | None = Field(description="A participant of the school")
+    stage: str
+    closed_on: date | None
+    status: str = Field(description="active or closed")
+    version: int
+
+
+class ProgrammeUpsertResult(BaseModel):
+    result: str = Field(description="created, updated or unchanged")
+    programme: ProgrammeOut
+
+
+class StageIn(Strict):
+    stage: Reference = Field(description="Code, title or number of a stage of the region")
+
+
+class CloseIn(Strict):
+    closed_on: date | None = Field(default=None, description="Today by default")
+
+
+SwotPoint = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class SwotIn(Strict):
+    strengths: list[SwotPoint] = Field(default_factory=list, max_length=50)
+    weaknesses: list[SwotPoint] = Field(default_factory=list, max_length=50)
+    opportunities: list[SwotPoint] = Field(default_factory=list, max_length=50)
+    threats: list[SwotPoint] = Field(default_factory=list, max_length=50)
+
+
+class SwotOut(BaseModel):
+    programme_id: uuid.UUID
+    strengths: list[str]
+    weaknesses: list[str]
+    opportunities: list[str]
+    threats: list[str]
+    version: int = Field(description="0 before the curator's first SWOT")
+
+
+def programme_out(programme: Programme) -> ProgrammeOut:
+    details = programme.details
+    return ProgrammeOut(
+        id=programme.id,
+        school_id=programme.school_id,
+        external_id=programme.external_id,
+        form=details.form,
+        role_model=details.role_model,
+        academic_year=details.academic_year,
+        starts_on=details.starts_on,
+        ends_on=details.ends_on,
+        goals=details.goals,
+        curator_id=details.curator_id,
+        stage=programme.stage,
+        closed_on=programme.closed_on,
+        status="closed" if programme.closed else "active",
+        version=programme.version,
+    )
+
+
+def swot_out(programme_id: uuid.UUID, swot: Swot, version: int) -> SwotOut:
+    return SwotOut(
+        programme_id=programme_id,
+        strengths=list(swot.strengths),
+        weaknesses=list(swot.weaknesses),
+        opportunities=list(swot.opportunities),
+        threats=list(swot.threats),
+        version=version,
+    )
+
+
+PROGRAMME_BULK = SchoolBulk[ProgrammeSubmission](
+    path="/programmes",
+    tag="programmes",
+    plural="programmes",
+    columns=PROGRAMME_COLUMNS,
+    parse=parse_programme,
+    command=lambda school_id, submissions: UpsertProgrammes(school_id, submissions),
+    item=ProgrammeItem,
+    duplicate_field="external_id",
+    duplicate_noun="одну строку на программу",
+    key_description="the programme's external_id",
+    columns_description="«Внешний ID» (код программы), «Форма наставничества», «Ролевая "
+    "модель», «Учебный год», «Дата начала», «Дата окончания», «Цели», «Куратор» (внешний ID "
+    "педагога), «Этап».",
+)
+
+
+def add_programme_routes(
+    router: APIRouter,
+    new_uow: Callable[[], RegistryUnitOfWork],
+    authenticate: Callable[..., Awaitable[Principal]],
+) -> None:
+    caller = Depends(authenticate)
+    add_school_bulk_routes(router, new_uow, authenticate, PROGRAMME_BULK)
+
+    @router.post(
+        "/programmes",
+        tags=["programmes"],
+        summary="Create or update a programme by the school's external_id",
+        responses={201: {"model": ProgrammeUpsertResult}},
+    )
+    async def upsert_programme(
+        body: ProgrammeIn, response: Response, principal: Principal = caller
+    ) -> ProgrammeUpsertResult:
+        school_id = target_school(principal, body.school_id)
+        command = UpsertProgrammes(school_id, (body.submission(),))
+        results = await handlers.handle(new_uow(), principal, command)
+        programme, outcome = single(results, "программы")
+        if outcome == handlers.UpsertOutcome.CREATED:
+            response.status_code = status.HTTP_201_CREATED
+        return ProgrammeUpsertResult(result=outcome.value, programme=programme_out(programme))
+
+    @router.get("/programmes", tags=["programmes"], summary="Programmes the caller may read")
+    async def list_programmes(
+        principal: Principal = caller,
+        school_id: uuid.UUID | None = None,
+        form: str | None = Query(default=None, max_length=200, description="Code or title"),
+        academic_year_: str | None = Query(
+            default=None, alias="academic_year", max_length=40, description=YEAR_DESCRIPTION
+        ),
+        stage: str | None = Query(default=None, max_length=200, description="Code or title"),
+        status_: str | None = Query(default=None, alias="status", pattern="^(active|closed)$"),
+        limit: int = Query(default=100, ge=1, le=1000),
+        offset: int = Query(default=0, ge=0),
+    ) -> Page[ProgrammeOut]:
+        year = None
+        if academic_year_ is not None:
+            try:
+                year = academic_year(academic_year_)
+            except ValueError as error:
+                raise invalid_field("academic_year", str(error)) from error
+        async with new_uow() as uow:
+            catalog = await uow.reference.catalog(principal.region)
+            where = ProgrammeFilter(
+                school_id=school_id,
+                form=reference_code(catalog, ReferenceKind.FORM, "form", form),
+                academic_year=year,
+                stage=reference_code(catalog, ReferenceKind.STAGE, "stage", stage),
+                closed=None if status_ is None else status_ == "closed",
+            )
+            items, total = await uow.programmes.list(principal, where, limit=limit, offset=offset)
+        return Page[ProgrammeOut](
+            items=[programme_out(p) for p in items], total=total, limit=limit, offset=offset
+        )
+
+    @router.get("/programmes/{programme_id}", tags=["programmes"])
+    async def get_programme(programme_id: uuid.UUID, principal: Principal = caller) -> ProgrammeOut:
+        async with new_uow() as uow:
+            programme, _ = await readable_programme(uow, principal, programme_id)
+        return programme_out(programme)
+
+    @router.post(
+        "/programmes/{programme_id}/stage",
+        tags=["programmes"],
+        summary="Move a programme to another stage of the region's list",
+    )
+    async def change_stage(
+        programme_id: uuid.UUID, body: StageIn, principal: Principal = caller
+    ) -> ProgrammeOut:
+        command = ChangeProgrammeStage(programme_id, body.stage)
+        programme = await handlers.handle(new_uow(), principal, command)
+        return programme_out(programme)
+
+    @router.post(
+        "/programmes/{programme_id}/close",
+        tags=["programmes"],
+        summary="Close a programme (its records stay; a closed programme does not change)",
+    )
+    async def close_programme(
+        programme_id: uuid.UUID, body: CloseIn, principal: Principal = caller
+    ) -> ProgrammeOut:
+        programme = await handlers.handle(
+            new_uow(), principal, CloseProgramme(programme_id, body.closed_on)
+        )
+        return programme_out(programme)
+
+    @router.put(
+        "/programmes/{programme_id}/swot",
+        tags=["programmes"],
+        summary="Record the curator's SWOT of a programme (replaces the previous one)",
+    )
+    async def put_swot(
+        programme_id: uuid.UUID, body: SwotIn, principal: Principal = caller
+    ) -> SwotOut:
+        swot = Swot(
+            strengths=tuple(body.strengths),
+            weaknesses=tuple(body.weaknesses),
+            opportunities=tuple(body.opportunities),
+            threats=tuple(body.threats),
+        )
+        recorded, version = await handlers.handle(
+            new_uow(), principal, RecordSwot(programme_id, swot)
+        )
+        return swot_out(programme_id, recorded, version)
+
+    @router.get("/programmes/{programme_id}/swot", tags=["programmes"])
+    async def get_swot(programme_id: uuid.UUID, principal: Principal = caller) -> SwotOut:
+        async with new_uow() as uow:
+            programme, _ = await readable_programme(uow, principal, programme_id)
+            stored = await uow.programmes.swot(programme.id)
+        swot, version = stored if stored else (Swot(), 0)
+        return swot_out(programme.id, swot, version)

@@ -1,0 +1,188 @@
+"""Questionnaire responses through HTTP: a participant's satisfaction at the start and at the
+end, per role and form; upsert, lists with filters and pages, retraction, events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import Registry, bearer
+from .programme_support import (
+    add_participant,
+    add_programme,
+    assert_no_personal_data,
+    get,
+    post,
+    problem_fields,
+    student,
+)
+
+pytestmark = pytest.mark.integration
+
+ANSWER = {
+    "programme_external_id": "P-1",
+    "participant_external_id": "st-1",
+    "moment": "start",
+    "score": 6,
+    "answered_on": "2025-09-20",
+}
+
+
+async def setup(registry: Registry) -> dict[str, Any]:
+    mentee = await add_participant(registry, student("st-1"))
+    mentor = await add_participant(registry, student("st-10", role="mentor", grade=10))
+    await add_participant(registry, student("st-2"))
+    programme = await add_programme(registry)
+    for external_id in ("st-1", "st-10"):
+        entered = await post(
+            registry,
+            "/enrolments",
+            {
+                "programme_external_id": "P-1",
+                "participant_external_id": external_id,
+                "entered_on": "2025-09-15",
+            },
+        )
+        assert entered.status_code == 201, entered.text
+    return {"mentee": mentee, "mentor": mentor, "programme": programme}
+
+
+async def test_answers_at_the_start_and_the_end_with_events(registry: Registry) -> None:
+    people = await setup(registry)
+
+    start = await post(registry, "/questionnaire-responses", ANSWER)
+
+    assert start.status_code == 201, start.text
+    response = start.json()["response"]
+    assert response | {"id": None} == {
+        "id": None,
+        "programme_id": people["programme"]["id"],
+        "school_id": registry.school_id,
+        "participant_id": people["mentee"]["id"],
+        "role": "mentee",
+        "form": "student_student",
+        "stage": "conditions",
+        "moment": "start",
+        "score": 6,
+        "answered_on": "2025-09-20",
+        "retracted": False,
+        "version": 1,
+    }
+    moved = await post(
+        registry, f"/programmes/{people['programme']['id']}/stage", {"stage": "completion"}
+    )
+    assert moved.status_code == 200
+    end = await post(
+        registry,
+        "/questionnaire-responses",
+        ANSWER | {"moment": "end", "score": 9, "answered_on": "2025-10-20"},
+    )
+    assert end.status_code == 201, end.text
+    assert end.json()["response"]["stage"] == "completion"
+    answered = await registry.outbox_events("questionnaire.answered")
+    assert [e["data"] | {"response_id": None} for e in answered] == [
+        {
+            "response_id": None,
+            "programme_id": people["programme"]["id"],
+            "participant_id": people["mentee"]["id"],
+            "role": "mentee",
+            "form": "student_student",
+            "stage": stage,
+            "moment": moment,
+            "score": score,
+            "answered_on": day,
+        }
+        for stage, moment, score, day in (
+            ("conditions", "start", 6, "2025-09-20"),
+            ("completion", "end", 9, "2025-10-20"),
+        )
+    ]
+    assert_no_personal_data(answered)
+
+    assert (await post(registry, "/questionnaire-responses", ANSWER)).json()["result"] == (
+        "unchanged"
+    )
+    corrected = await post(registry, "/questionnaire-responses", ANSWER | {"score": 7})
+    assert (corrected.json()["result"], corrected.json()["response"]["version"]) == ("updated", 2)
+    assert [e["sequence"] for e in await registry.outbox_events("questionnaire.answered")] == [
+        1,
+        1,
+        2,
+    ]
+
+    retracted = await registry.http.delete(
+        f"/api/v1/questionnaire-responses/{response['id']}", headers=registry.school_headers()
+    )
+    assert retracted.json()["retracted"] is True
+    (event,) = await registry.outbox_events("questionnaire.retracted")
+    assert event["data"] == {
+        "response_id": response["id"],
+        "programme_id": people["programme"]["id"],
+        "participant_id": people["mentee"]["id"],
+        "moment": "start",
+    }
+    listed = await get(registry, "/questionnaire-responses")
+    assert [(r["moment"], r["score"]) for r in listed["items"]] == [("end", 9)]
+
+
+async def test_lists_filter_by_moment_role_and_form_and_page(registry: Registry) -> None:
+    people = await setup(registry)
+    for body in (
+        ANSWER,
+        ANSWER | {"moment": "end", "score": 8},
+        ANSWER | {"participant_external_id": "st-10", "score": 9},
+    ):
+        assert (await post(registry, "/questionnaire-responses", body)).status_code == 201
+
+    async def listed(token: str | None = None, **params: Any) -> tuple[list[int], int]:
+        page = await get(registry, "/questionnaire-responses", token, **params)
+        return sorted(r["score"] for r in page["items"]), page["total"]
+
+    assert await listed() == ([6, 8, 9], 3)
+    assert await listed(moment="start") == ([6, 9], 2)
+    assert await listed(role="mentor") == ([9], 1)
+    assert await listed(form="ученик – ученик", moment="end") == ([8], 1)
+    assert await listed(form="teacher_teacher") == ([], 0)
+    assert await listed(participant_id=people["mentee"]["id"]) == ([6, 8], 2)
+    assert (await listed(limit=2))[1] == 3
+    assert len((await get(registry, "/questionnaire-responses", limit=2, offset=2))["items"]) == 1
+    viewer = await registry.issue_token(registry.municipality_id, "municipality_viewer")
+    assert (await listed(viewer))[1] == 3
+    other_token = await registry.issue_token(
+        await registry.add_school("МБОУ СОШ № 2"), "school_curator"
+    )
+    assert await listed(other_token) == ([], 0)
+    into_other = await post(
+        registry,
+        "/questionnaire-responses",
+        ANSWER | {"school_id": registry.school_id},
+        other_token,
+    )
+    assert into_other.status_code == 403
+    first = (await get(registry, "/questionnaire-responses", limit=1))["items"][0]
+    foreign = await registry.http.get(
+        f"/api/v1/questionnaire-responses/{first['id']}", headers=bearer(other_token)
+    )
+    assert foreign.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"score": 11}, "score"),
+        ({"score": 0}, "score"),
+        ({"answered_on": "2025-08-20"}, "answered_on"),
+        ({"answered_on": "2999-01-01"}, "answered_on"),
+        ({"participant_external_id": "st-2"}, "participant_external_id"),
+        ({"programme_external_id": "P-404"}, "programme_external_id"),
+        ({"moment": "middle"}, "moment"),
+    ],
+)
+async def test_rules_are_problems_naming_the_field(
+    registry: Registry, change: dict[str, Any], field: str
+) -> None:
+    await setup(registry)
+    assert problem_fields(await post(registry, "/questionnaire-responses", ANSWER | change)) == [
+        field
+    ]
