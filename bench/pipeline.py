@@ -75,7 +75,7 @@ from nastavnik.common.contracts.events import (
 from nastavnik.common.contracts.streams import DEAD_LETTER, REGISTRY
 from nastavnik.common.db import asyncpg_dsn
 from nastavnik.common.outbox import add_to_outbox, build_event
-from nastavnik.common.runtime import ServiceRuntime
+from nastavnik.common.runtime import ServiceDescription, ServiceRuntime
 from nastavnik.common.settings import ServiceSettings
 from nastavnik.monitoring import bootstrap as monitoring_bootstrap
 from nastavnik.monitoring.application.handlers import REGISTRY_CONSUMER
@@ -250,15 +250,21 @@ class PipelineRound:
         return count / self.seconds
 
 
+def _runtime(service: ServiceDescription, settings: ServiceSettings) -> ServiceRuntime:
+    return ServiceRuntime(
+        settings=settings, migrations_dir=service.migrations_dir, consumer_specs=service.consumers
+    )
+
+
 class Pipeline:
     def __init__(self, servers: Servers) -> None:
-        self.registry = registry_bootstrap.create_runtime(
-            _settings(servers, "registry", relay=True, consumers=False)
+        self.registry = _runtime(
+            registry_bootstrap.DESCRIPTION,
+            _settings(servers, "registry", relay=True, consumers=False),
         )
-        self.monitoring = ServiceRuntime(
-            settings=_settings(servers, "monitoring", relay=False, consumers=True),
-            migrations_dir=monitoring_bootstrap.MIGRATIONS,
-            consumer_specs=monitoring_bootstrap.CONSUMERS,
+        self.monitoring = _runtime(
+            monitoring_bootstrap.DESCRIPTION,
+            _settings(servers, "monitoring", relay=False, consumers=True),
         )
         self.monitoring_dsn = asyncpg_dsn(self.monitoring.settings.service_database_url())
         self.registry_dsn = asyncpg_dsn(self.registry.settings.service_database_url())

@@ -36,6 +36,7 @@ from nastavnik.common.logging import configure_logging
 from nastavnik.common.provisioning import provision_streams
 from nastavnik.common.relay import OutboxRelay
 from nastavnik.common.settings import ServiceSettings
+from nastavnik.common.web import create_service_app
 
 log = logging.getLogger(__name__)
 
@@ -169,3 +170,33 @@ def runtime_lifespan(
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     configure_logging(settings.service_name, settings.log_level)
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)
+
+
+@dataclass(frozen=True)
+class ServiceDescription:
+    """What makes one service itself: its name, its API's title, its schema, its consumers."""
+
+    name: str
+    title: str
+    description: str
+    migrations_dir: Path
+    consumers: Sequence[ConsumerSpec] = ()
+
+
+def build_service(
+    service: ServiceDescription, settings: ServiceSettings
+) -> tuple[FastAPI, ServiceRuntime]:
+    """The app with health, metrics and problem details, and the runtime its lifespan drives;
+    the caller adds the service's own routes."""
+    runtime = ServiceRuntime(
+        settings=settings, migrations_dir=service.migrations_dir, consumer_specs=service.consumers
+    )
+    app = create_service_app(
+        service=service.name,
+        title=service.title,
+        description=service.description,
+        readiness=runtime.readiness,
+        lifespan=runtime_lifespan(runtime),
+    )
+    app.state.runtime = runtime
+    return app, runtime

@@ -6,13 +6,18 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from nastavnik.common.runtime import ServiceRuntime, runtime_lifespan, settings_for
+from nastavnik.common.runtime import ServiceDescription, build_service, settings_for
 from nastavnik.common.settings import ServiceSettings
-from nastavnik.common.web import create_service_app
 from nastavnik.matching.application.handlers import CONSUMERS, SERVICE
 
 DEFAULT_PORT = 8002
-MIGRATIONS = Path(__file__).parent / "migrations"
+DESCRIPTION = ServiceDescription(
+    name=SERVICE,
+    title="Nastavnik Matching",
+    description="Подбор пар «наставник — наставляемый»: кандидаты, предложения, решения.",
+    migrations_dir=Path(__file__).parent / "migrations",
+    consumers=CONSUMERS,
+)
 
 
 def load_settings() -> ServiceSettings:
@@ -20,14 +25,5 @@ def load_settings() -> ServiceSettings:
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
-    runtime = ServiceRuntime(settings=settings, migrations_dir=MIGRATIONS, consumer_specs=CONSUMERS)
-    app = create_service_app(
-        service=SERVICE,
-        title="Nastavnik Matching",
-        description="Подбор пар «наставник — наставляемый»: кандидаты, предложения, решения.",
-        readiness=runtime.readiness,
-        lifespan=runtime_lifespan(runtime),
-    )
-    app.state.runtime = runtime
+    app, _ = build_service(DESCRIPTION, settings or load_settings())
     return app

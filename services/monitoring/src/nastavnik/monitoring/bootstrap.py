@@ -7,14 +7,19 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from nastavnik.common.auth import bearer_authenticator
-from nastavnik.common.runtime import ServiceRuntime, runtime_lifespan, settings_for
+from nastavnik.common.runtime import ServiceDescription, build_service, settings_for
 from nastavnik.common.settings import ServiceSettings
-from nastavnik.common.web import create_service_app
 from nastavnik.monitoring.application.handlers import CONSUMERS, SERVICE
 from nastavnik.monitoring.entrypoints.http import build_router
 
 DEFAULT_PORT = 8003
-MIGRATIONS = Path(__file__).parent / "migrations"
+DESCRIPTION = ServiceDescription(
+    name=SERVICE,
+    title="Nastavnik Monitoring",
+    description="Мониторинг охвата наставничеством по школам, муниципалитетам и региону.",
+    migrations_dir=Path(__file__).parent / "migrations",
+    consumers=CONSUMERS,
+)
 
 
 def load_settings() -> ServiceSettings:
@@ -22,17 +27,7 @@ def load_settings() -> ServiceSettings:
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    settings = settings or load_settings()
-    runtime = ServiceRuntime(settings=settings, migrations_dir=MIGRATIONS, consumer_specs=CONSUMERS)
-    app = create_service_app(
-        service=SERVICE,
-        title="Nastavnik Monitoring",
-        description="Мониторинг охвата наставничеством по школам, муниципалитетам и региону.",
-        readiness=runtime.readiness,
-        lifespan=runtime_lifespan(runtime),
-    )
-    app.include_router(
-        build_router(runtime.session_factory, bearer_authenticator(runtime.session_factory))
-    )
-    app.state.runtime = runtime
+    app, runtime = build_service(DESCRIPTION, settings or load_settings())
+    sessions = runtime.session_factory
+    app.include_router(build_router(sessions, bearer_authenticator(sessions)))
     return app

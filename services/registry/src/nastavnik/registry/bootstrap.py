@@ -11,15 +11,23 @@ from fastapi import FastAPI
 
 from nastavnik.common.auth import bearer_authenticator
 from nastavnik.common.idempotency import IdempotencyMiddleware, identify_by, lock_engine
-from nastavnik.common.runtime import ServiceRuntime, runtime_lifespan, settings_for
+from nastavnik.common.runtime import ServiceDescription, build_service, settings_for
 from nastavnik.common.settings import ServiceSettings
-from nastavnik.common.web import create_service_app
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.entrypoints.http import RegistryApi, build_router
 
 SERVICE = "registry"
 DEFAULT_PORT = 8001
 MIGRATIONS = Path(__file__).parent / "migrations"
+DESCRIPTION = ServiceDescription(
+    name=SERVICE,
+    title="Nastavnik Registry",
+    description=(
+        "Реестр участников целевой модели наставничества: организации, наставники и "
+        "наставляемые, токены доступа. Школы передают данные через этот API."
+    ),
+    migrations_dir=MIGRATIONS,
+)
 IDEMPOTENCY_EXCLUDED = frozenset({"/api/v1/tokens"})
 
 
@@ -27,24 +35,10 @@ def load_settings() -> ServiceSettings:
     return settings_for(SERVICE, DEFAULT_PORT)
 
 
-def create_runtime(settings: ServiceSettings) -> ServiceRuntime:
-    # Registry owns the tokens: it has no access-token projection to consume.
-    return ServiceRuntime(settings=settings, migrations_dir=MIGRATIONS)
-
-
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    runtime = create_runtime(settings)
-    app = create_service_app(
-        service=SERVICE,
-        title="Nastavnik Registry",
-        description=(
-            "Реестр участников целевой модели наставничества: организации, наставники и "
-            "наставляемые, токены доступа. Школы передают данные через этот API."
-        ),
-        readiness=runtime.readiness,
-        lifespan=runtime_lifespan(runtime),
-    )
+    # Registry owns the tokens: it has no access-token projection to consume.
+    app, runtime = build_service(DESCRIPTION, settings)
     authenticate = bearer_authenticator(runtime.session_factory)
     api = RegistryApi(
         new_uow=lambda: RegistryUnitOfWork(runtime.session_factory),
@@ -58,5 +52,4 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         # a new token's secret is shown once and never stored, so its answer cannot be replayed
         exclude_paths=IDEMPOTENCY_EXCLUDED,
     )
-    app.state.runtime = runtime
     return app
