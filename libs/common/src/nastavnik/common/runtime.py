@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,17 +62,24 @@ def create_broker(settings: ServiceSettings) -> NatsBroker:
     )
 
 
+Housekeeping = Callable[[AsyncEngine], Awaitable[object]]
+
+HOUSEKEEPING_INTERVAL_SECONDS = 3600.0
+
+
 @dataclass
 class ServiceRuntime:
     settings: ServiceSettings
     migrations_dir: Path
     consumer_specs: Sequence[ConsumerSpec] = ()
+    housekeeping: Sequence[Housekeeping] = ()
     engine: AsyncEngine = field(init=False)
     session_factory: async_sessionmaker[AsyncSession] = field(init=False)
     broker: NatsBroker = field(init=False)
     client: Client | None = field(default=None, init=False)
     relay: OutboxRelay | None = field(default=None, init=False)
     _relay_task: asyncio.Task[None] | None = field(default=None, init=False)
+    _housekeeping_task: asyncio.Task[None] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         url = self.settings.service_database_url()
@@ -114,9 +121,25 @@ class ServiceRuntime:
                 idle_poll_seconds=self.settings.relay_idle_poll_seconds,
             )
             self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+        if self.housekeeping:
+            self._housekeeping_task = asyncio.create_task(self._keep_house(), name="housekeeping")
         log.info("service started", extra={"port": self.settings.http_port})
 
+    async def _keep_house(self) -> None:
+        """Run each housekeeping job at start and then hourly; a failure is logged, not fatal."""
+        while True:
+            for job in self.housekeeping:
+                try:
+                    await job(self.engine)
+                except Exception:
+                    log.exception("housekeeping job failed", extra={"job": job.__name__})
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL_SECONDS)
+
     async def stop(self) -> None:
+        if self._housekeeping_task is not None:
+            self._housekeeping_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping_task
         if self.relay is not None and self._relay_task is not None:
             self.relay.stop()
             self._relay_task.cancel()
@@ -181,6 +204,7 @@ class ServiceDescription:
     description: str
     migrations_dir: Path
     consumers: Sequence[ConsumerSpec] = ()
+    housekeeping: Sequence[Housekeeping] = ()
 
 
 def build_service(
@@ -189,7 +213,10 @@ def build_service(
     """The app with health, metrics and problem details, and the runtime its lifespan drives;
     the caller adds the service's own routes."""
     runtime = ServiceRuntime(
-        settings=settings, migrations_dir=service.migrations_dir, consumer_specs=service.consumers
+        settings=settings,
+        migrations_dir=service.migrations_dir,
+        consumer_specs=service.consumers,
+        housekeeping=service.housekeeping,
     )
     app = create_service_app(
         service=service.name,

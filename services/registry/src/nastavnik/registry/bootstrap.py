@@ -10,7 +10,12 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from nastavnik.common.auth import bearer_authenticator
-from nastavnik.common.idempotency import IdempotencyMiddleware, identify_by, lock_engine
+from nastavnik.common.idempotency import (
+    IdempotencyMiddleware,
+    identify_by,
+    lock_engine,
+    purge_expired,
+)
 from nastavnik.common.runtime import ServiceDescription, build_service, settings_for
 from nastavnik.common.settings import ServiceSettings
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
@@ -27,6 +32,8 @@ DESCRIPTION = ServiceDescription(
         "наставляемые, токены доступа. Школы передают данные через этот API."
     ),
     migrations_dir=MIGRATIONS,
+    # stored answers can quote personal data: do not keep them past their expiry
+    housekeeping=(purge_expired,),
 )
 IDEMPOTENCY_EXCLUDED = frozenset({"/api/v1/tokens"})
 
