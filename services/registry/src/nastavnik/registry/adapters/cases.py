@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.registry.adapters.programmes import lock_school, update_many
+from nastavnik.registry.adapters.queries import lock_school, update_many
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.cases import Case, CaseDetails
 

@@ -34,7 +34,7 @@ from nastavnik.common.contracts.events import (
     ParticipantCategory,
     ParticipantRole,
 )
-from nastavnik.registry.adapters.programmes import lock_school, school_scope, update_many
+from nastavnik.registry.adapters.queries import lock_school, school_scope, update_many
 from nastavnik.registry.adapters.tables import metadata, participants
 from nastavnik.registry.domain.enrolments import Enrolment, EnrolmentDetails
 

@@ -1,5 +1,4 @@
-"""Programmes' and SWOTs' tables and queries; the scope and locking helpers that the
-repositories of a school's programme records share."""
+"""Programmes' and SWOTs' tables and queries."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
-    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -23,24 +21,18 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     and_,
-    bindparam,
-    false,
     func,
     insert,
     select,
-    text,
-    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.common.contracts.events import AccessRole
-from nastavnik.registry.adapters.tables import metadata, organisations
+from nastavnik.registry.adapters.queries import lock_school, school_scope, update_many
+from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.programmes import Programme, ProgrammeDetails, Swot
-
-SCHOOL_LOCK = 7_340_102  # advisory lock class: one school's upserts of one kind in turn
 
 programmes = Table(
     "programmes",
@@ -75,45 +67,6 @@ programme_swots = Table(
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
-
-
-def school_scope(principal: Principal, school_column: Any) -> ColumnElement[bool]:
-    """Records of the schools the principal may read: the region for its admin, the
-    municipality's schools for its viewer, the own school for a school's token."""
-    if principal.role in (AccessRole.SCHOOL_CURATOR, AccessRole.SCHOOL_SYSTEM):
-        if principal.school is None:
-            return false()
-        return and_(school_column == principal.school)
-    schools = select(organisations.c.id).where(organisations.c.region_id == principal.region)
-    if principal.role == AccessRole.MUNICIPALITY_VIEWER:
-        schools = schools.where(organisations.c.municipality_id == principal.municipality)
-    return and_(school_column.in_(schools))
-
-
-async def lock_school(session: AsyncSession, kind: str, school_id: uuid.UUID) -> None:
-    """Serialise one school's upserts of one kind of record until the transaction ends, so
-    that concurrent syncs of the same records queue up instead of racing to insert them."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:class, hashtext(:key))"),
-        {"class": SCHOOL_LOCK, "key": f"{kind}:{school_id}"},
-    )
-
-
-async def update_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Update rows by ``id`` with one batched statement (every row has the same keys)."""
-    if not rows:
-        return
-    columns = [key for key in rows[0] if key != "id"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            {column: bindparam(f"b_{column}") for column in columns} | {"updated_at": func.now()}
-        )
-    )
-    await session.execute(
-        statement, [{f"b_{key}": value for key, value in row.items()} for row in rows]
-    )
 
 
 def _programme(row: Row[Any]) -> Programme:

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import RoadmapItemStatus
-from nastavnik.registry.adapters.programmes import lock_school, school_scope, update_many
+from nastavnik.registry.adapters.queries import lock_school, school_scope, update_many
 from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.roadmaps import OPEN_STATUSES, RoadmapItem, RoadmapItemDetails
 

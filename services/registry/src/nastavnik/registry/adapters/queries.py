@@ -1,0 +1,66 @@
+"""Query helpers that the registry's repositories share: which schools' records a principal
+reads, the lock that queues one school's upserts of one kind, and batched updates by id."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    false,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from nastavnik.common.auth import Principal
+from nastavnik.common.contracts.events import AccessRole
+from nastavnik.registry.adapters.tables import organisations
+
+SCHOOL_LOCK = 7_340_102  # advisory lock class: one school's upserts of one kind in turn
+
+
+def school_scope(principal: Principal, school_column: Any) -> ColumnElement[bool]:
+    """Records of the schools the principal may read: the region for its admin, the
+    municipality's schools for its viewer, the own school for a school's token."""
+    if principal.role in (AccessRole.SCHOOL_CURATOR, AccessRole.SCHOOL_SYSTEM):
+        if principal.school is None:
+            return false()
+        return and_(school_column == principal.school)
+    schools = select(organisations.c.id).where(organisations.c.region_id == principal.region)
+    if principal.role == AccessRole.MUNICIPALITY_VIEWER:
+        schools = schools.where(organisations.c.municipality_id == principal.municipality)
+    return and_(school_column.in_(schools))
+
+
+async def lock_school(session: AsyncSession, kind: str, school_id: uuid.UUID) -> None:
+    """Serialise one school's upserts of one kind of record until the transaction ends, so
+    that concurrent syncs of the same records queue up instead of racing to insert them."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:class, hashtext(:key))"),
+        {"class": SCHOOL_LOCK, "key": f"{kind}:{school_id}"},
+    )
+
+
+async def update_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Update rows by ``id`` with one batched statement (every row has the same keys)."""
+    if not rows:
+        return
+    columns = [key for key in rows[0] if key != "id"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            {column: bindparam(f"b_{column}") for column in columns} | {"updated_at": func.now()}
+        )
+    )
+    await session.execute(
+        statement, [{f"b_{key}": value for key, value in row.items()} for row in rows]
+    )
