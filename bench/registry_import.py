@@ -18,7 +18,8 @@
   one copy per school, ``BENCH_PARALLEL`` connections at a time; run before and after the
   import, the figure is their mean. The registry writes more per row (the consent, two outbox
   events, the audit trail, the Idempotency/report machinery), so the target ratio is 0.2.
-- Memory: the registry process's RSS high-water mark (``VmHWM``, reset through
+- Memory: once the relay has published the import's events (the time it took is printed), the
+  registry process's RSS high-water mark (``VmHWM``, reset through
   ``/proc/<pid>/clear_refs`` before each measurement) while it imports one small file
   (``BENCH_SMALL_ROWS``, default 1,000 rows) and one large file (``BENCH_LARGE_ROWS``, default
   100,000 rows, streamed): the intake streams, so the peak must not grow with the file.
@@ -70,6 +71,8 @@ SCHOOLS_PER_MUNICIPALITY = 20
 READY_SECONDS = 120.0
 UPLOAD_CHUNK = 256 * 1024
 CONSENT_DATE = date(2025, 9, 1)
+DRAIN_SECONDS = 600.0
+UNPUBLISHED = "SELECT count(*) FROM outbox WHERE published_at IS NULL"
 
 
 class BenchFailedError(Exception):
@@ -508,6 +511,27 @@ async def measure_anchor(dsn: str, schools: Sequence[School], parallel: int) -> 
 # --- the run -----------------------------------------------------------------------------------
 
 
+async def relay_drained(dsn: str, import_seconds: float) -> None:
+    """Wait for the relay to publish the import's events, so the memory figures are the
+    intake's own (the relay keeps working through the backlog while the files come in)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        with Stopwatch() as watch:
+            deadline = time.monotonic() + DRAIN_SECONDS
+            pending = await connection.fetchval(UNPUBLISHED)
+            while pending and time.monotonic() < deadline:
+                await asyncio.sleep(1)
+                pending = await connection.fetchval(UNPUBLISHED)
+        published = await connection.fetchval("SELECT count(*) FROM outbox")
+    finally:
+        await connection.close()
+    state = "all published" if not pending else f"{pending:,} still unpublished"
+    say(
+        f"relay: {published:,} outbox events, {state} {watch.seconds:.0f} s after the import "
+        f"({published / (import_seconds + watch.seconds):,.0f} events/s over import and drain)"
+    )
+
+
 async def memory_of(
     http: httpx.AsyncClient, registry: RegistryProcess, school: School, label: str
 ) -> int:
@@ -621,6 +645,7 @@ async def run(servers: Servers, scale: float, parallel: int, folder: Path) -> No
             anchors.append(await measure_anchor(dsn, schools, parallel))
             say(f"anchor (asyncpg copy_records_to_table, after): {anchors[1]:,.0f} rows/s")
 
+            await relay_drained(dsn, watch.seconds)
             small_peak = await memory_of(http, registry, small, "small")
             large_peak = await memory_of(http, registry, large, "large")
             growth = (large_peak - small_peak) / 1024
