@@ -22,7 +22,6 @@ from sqlalchemy import (
     and_,
     func,
     insert,
-    select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.envelope import Envelope
 from nastavnik.common.contracts.events import AccessRole
+from nastavnik.registry.adapters.queries import paged
 from nastavnik.registry.adapters.tables import metadata
 
 SYSTEM_ACTOR = "system"
@@ -98,16 +98,11 @@ class AuditRepository:
             conditions.append(audit_log.c.resource_id == resource_id)
         if event_type:
             conditions.append(audit_log.c.event_type == event_type)
-        where = and_(*conditions)
-        total = await self._session.scalar(select(func.count()).select_from(audit_log).where(where))
-        rows = await self._session.execute(
-            select(audit_log)
-            .where(where)
-            .order_by(audit_log.c.id.desc())
-            .limit(limit)
-            .offset(offset)
+        order = [audit_log.c.id.desc()]
+        rows, total = await paged(
+            self._session, audit_log, conditions, order, limit=limit, offset=offset
         )
-        return [dict(row._mapping) for row in rows], int(total or 0)
+        return [dict(row._mapping) for row in rows], total
 
 
 def actor_id(value: uuid.UUID | None) -> str:

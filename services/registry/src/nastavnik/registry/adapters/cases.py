@@ -18,7 +18,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    and_,
     func,
     insert,
     select,
@@ -27,7 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.registry.adapters.queries import lock_school, update_many
+from nastavnik.registry.adapters.queries import lock_school, paged, update_many
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.cases import Case, CaseDetails
 
@@ -137,16 +136,9 @@ class CaseRepository:
             conditions.append(cases.c.form == where.form)
         if where.programme_id is not None:
             conditions.append(cases.c.programme_id == where.programme_id)
-        condition = and_(*conditions)
-        total = await self._session.scalar(
-            select(func.count()).select_from(joined).where(condition)
+        query = select(cases).select_from(joined)
+        order = [cases.c.created_at.desc(), cases.c.id]
+        rows, total = await paged(
+            self._session, query, conditions, order, limit=limit, offset=offset
         )
-        rows = await self._session.execute(
-            select(cases)
-            .select_from(joined)
-            .where(condition)
-            .order_by(cases.c.created_at.desc(), cases.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_case(row) for row in rows], int(total or 0)
+        return [_case(row) for row in rows], total

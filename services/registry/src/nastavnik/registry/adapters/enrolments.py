@@ -20,7 +20,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    and_,
     func,
     insert,
     select,
@@ -34,7 +33,7 @@ from nastavnik.common.contracts.events import (
     ParticipantCategory,
     ParticipantRole,
 )
-from nastavnik.registry.adapters.queries import lock_school, school_scope, update_many
+from nastavnik.registry.adapters.queries import lock_school, paged, school_scope, update_many
 from nastavnik.registry.adapters.tables import metadata, participants
 from nastavnik.registry.domain.enrolments import Enrolment, EnrolmentDetails
 
@@ -232,16 +231,13 @@ class EnrolmentRepository:
         if where.ended is not None:
             ended = enrolments.c.ended_on.is_not(None)
             conditions.append(ended if where.ended else ~ended)
-        condition = and_(*conditions)
-        total = await self._session.scalar(
-            select(func.count()).select_from(enrolments).where(condition)
+        order = [
+            enrolments.c.programme_id,
+            enrolments.c.role,
+            enrolments.c.entered_on,
+            enrolments.c.id,
+        ]
+        rows, total = await paged(
+            self._session, enrolments, conditions, order, limit=limit, offset=offset
         )
-        rows = await self._session.execute(
-            select(enrolments)
-            .where(condition)
-            .order_by(enrolments.c.programme_id, enrolments.c.role, enrolments.c.entered_on)
-            .order_by(enrolments.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_enrolment(row) for row in rows], int(total or 0)
+        return [_enrolment(row) for row in rows], total

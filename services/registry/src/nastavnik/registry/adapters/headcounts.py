@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole
+from nastavnik.registry.adapters.queries import paged
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.headcounts import GRADES, Figures, Headcount
 
@@ -183,16 +184,9 @@ class HeadcountRepository:
         if not where.include_withdrawn:
             conditions.append(headcounts.c.withdrawn.is_(False))
         joined = headcounts.join(organisations, organisations.c.id == headcounts.c.organisation_id)
-        condition = and_(*conditions)
-        total = await self._session.scalar(
-            select(func.count()).select_from(joined).where(condition)
+        query = select(headcounts).select_from(joined)
+        order = [headcounts.c.academic_year.desc(), organisations.c.name, headcounts.c.id]
+        rows, total = await paged(
+            self._session, query, conditions, order, limit=limit, offset=offset
         )
-        rows = await self._session.execute(
-            select(headcounts)
-            .select_from(joined)
-            .where(condition)
-            .order_by(headcounts.c.academic_year.desc(), organisations.c.name, headcounts.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_headcount(row) for row in rows], int(total or 0)
+        return [_headcount(row) for row in rows], total

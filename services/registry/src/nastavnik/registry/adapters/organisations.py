@@ -7,12 +7,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole, OrganisationKind
+from nastavnik.registry.adapters.queries import paged
 from nastavnik.registry.adapters.tables import organisations
 from nastavnik.registry.domain.organisations import Organisation
 
@@ -184,15 +185,8 @@ class OrganisationRepository:
                     ),
                 )
             )
-        condition = and_(true(), *conditions)
-        total = await self._session.scalar(
-            select(func.count()).select_from(organisations).where(condition)
+        order = [organisations.c.name, organisations.c.id]
+        rows, total = await paged(
+            self._session, organisations, conditions, order, limit=limit, offset=offset
         )
-        rows = await self._session.execute(
-            select(organisations)
-            .where(condition)
-            .order_by(organisations.c.name, organisations.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_organisation(row) for row in rows], int(total or 0)
+        return [_organisation(row) for row in rows], total

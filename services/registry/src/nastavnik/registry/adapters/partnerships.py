@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole
+from nastavnik.registry.adapters.queries import paged
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.partnerships import Partnership
 
@@ -165,19 +166,12 @@ class PartnershipRepository:
             has_end = partnerships.c.ended_on.is_not(None)
             conditions.append(has_end if where.ended else ~has_end)
         joined = partnerships.join(organisations, organisations.c.id == partnerships.c.school_id)
-        condition = and_(*conditions)
-        total = await self._session.scalar(
-            select(func.count()).select_from(joined).where(condition)
+        query = select(partnerships).select_from(joined)
+        order = [partnerships.c.started_on.desc(), partnerships.c.id]
+        rows, total = await paged(
+            self._session, query, conditions, order, limit=limit, offset=offset
         )
-        rows = await self._session.execute(
-            select(partnerships)
-            .select_from(joined)
-            .where(condition)
-            .order_by(partnerships.c.started_on.desc(), partnerships.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_partnership(row) for row in rows], int(total or 0)
+        return [_partnership(row) for row in rows], total
 
 
 def _visible_to(principal: Principal) -> ColumnElement[bool]:

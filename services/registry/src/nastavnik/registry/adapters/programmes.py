@@ -20,7 +20,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    and_,
     func,
     insert,
     select,
@@ -30,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.registry.adapters.queries import lock_school, school_scope, update_many
+from nastavnik.registry.adapters.queries import lock_school, paged, school_scope, update_many
 from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.programmes import Programme, ProgrammeDetails, Swot
 
@@ -172,20 +171,15 @@ class ProgrammeRepository:
         if where.closed is not None:
             closed = programmes.c.closed_on.is_not(None)
             conditions.append(closed if where.closed else ~closed)
-        condition = and_(*conditions)
-        total = await self._session.scalar(
-            select(func.count()).select_from(programmes).where(condition)
+        order = [
+            programmes.c.academic_year.desc(),
+            programmes.c.school_id,
+            programmes.c.external_id,
+        ]
+        rows, total = await paged(
+            self._session, programmes, conditions, order, limit=limit, offset=offset
         )
-        rows = await self._session.execute(
-            select(programmes)
-            .where(condition)
-            .order_by(
-                programmes.c.academic_year.desc(), programmes.c.school_id, programmes.c.external_id
-            )
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_programme(row) for row in rows], int(total or 0)
+        return [_programme(row) for row in rows], total
 
     async def swot(self, programme_id: uuid.UUID, *, lock: bool = False) -> tuple[Swot, int] | None:
         """The programme's SWOT and its version (``None`` before the first one)."""

@@ -1,5 +1,6 @@
 """Query helpers that the registry's repositories share: which schools' records a principal
-reads, the lock that queues one school's upserts of one kind, and batched updates by id."""
+reads, the lock that queues one school's upserts of one kind, batched updates by id, and a
+list's counted page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
+    Select,
     Table,
     and_,
     bindparam,
@@ -64,3 +67,25 @@ async def update_many(session: AsyncSession, table: Table, rows: Sequence[dict[s
     await session.execute(
         statement, [{f"b_{key}": value for key, value in row.items()} for row in rows]
     )
+
+
+async def paged(
+    session: AsyncSession,
+    query: Table | Select[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    order_by: Sequence[ColumnElement[Any]],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row[Any]], int]:
+    """One page of a list and the count of all its pages' rows: the rows of ``query`` (a
+    table, or a select of columns from a join) that meet every condition, in ``order_by``
+    order. The count is taken over the same FROM (the table or the join)."""
+    statement = select(query) if isinstance(query, Table) else query
+    total = await session.scalar(
+        select(func.count()).select_from(*statement.get_final_froms()).where(*conditions)
+    )
+    rows = await session.execute(
+        statement.where(*conditions).order_by(*order_by).limit(limit).offset(offset)
+    )
+    return list(rows), int(total or 0)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
-    and_,
     func,
     insert,
     select,
@@ -31,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import ParticipantRole, QuestionnaireMoment
-from nastavnik.registry.adapters.queries import lock_school, school_scope, update_many
+from nastavnik.registry.adapters.queries import lock_school, paged, school_scope, update_many
 from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.questionnaires import Answer, QuestionnaireResponse
 
@@ -175,15 +174,8 @@ class QuestionnaireRepository:
             conditions.append(table.role == where.role.value)
         if where.form is not None:
             conditions.append(table.form == where.form)
-        condition = and_(*conditions)
-        total = await self._session.scalar(
-            select(func.count()).select_from(questionnaire_responses).where(condition)
+        order = [table.programme_id, table.participant_id, table.moment.desc()]
+        rows, total = await paged(
+            self._session, questionnaire_responses, conditions, order, limit=limit, offset=offset
         )
-        rows = await self._session.execute(
-            select(questionnaire_responses)
-            .where(condition)
-            .order_by(table.programme_id, table.participant_id, table.moment.desc())
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_response(row) for row in rows], int(total or 0)
+        return [_response(row) for row in rows], total

@@ -36,6 +36,7 @@ from nastavnik.registry.adapters.consents import (
     consent_from_row,
     participant_consents,
 )
+from nastavnik.registry.adapters.queries import paged
 from nastavnik.registry.adapters.tables import participants
 from nastavnik.registry.domain.consents import ConsentStatus
 from nastavnik.registry.domain.organisations import Organisation
@@ -283,22 +284,10 @@ class ParticipantRepository:
             participants.c.school_id == school_id,
             *(where or ParticipantFilter()).conditions(),
         ]
-        joined = participants.outerjoin(
-            participant_consents, active_join_condition(participants.c.id)
+        order = [participants.c.external_id]
+        rows, total = await paged(
+            self._session, _with_consent(), conditions, order, limit=limit, offset=offset
         )
-        total = (
-            await self._session.scalar(select(func.count()).select_from(joined).where(*conditions))
-            or 0
-        )
-        rows = (
-            await self._session.execute(
-                _with_consent()
-                .where(*conditions)
-                .order_by(participants.c.external_id)
-                .limit(limit)
-                .offset(offset)
-            )
-        ).all()
         return [_participant(row) for row in rows], total
 
 

@@ -22,7 +22,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    and_,
     func,
     insert,
     select,
@@ -32,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import RoadmapItemStatus
-from nastavnik.registry.adapters.queries import lock_school, school_scope, update_many
+from nastavnik.registry.adapters.queries import lock_school, paged, school_scope, update_many
 from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.roadmaps import OPEN_STATUSES, RoadmapItem, RoadmapItemDetails
 
@@ -164,15 +163,8 @@ class RoadmapRepository:
         if where.overdue_on is not None:
             conditions.append(roadmap_items.c.deadline < where.overdue_on)
             conditions.append(roadmap_items.c.status.in_([s.value for s in OPEN_STATUSES]))
-        condition = and_(*conditions)
-        total = await self._session.scalar(
-            select(func.count()).select_from(roadmap_items).where(condition)
+        order = [roadmap_items.c.deadline, roadmap_items.c.id]
+        rows, total = await paged(
+            self._session, roadmap_items, conditions, order, limit=limit, offset=offset
         )
-        rows = await self._session.execute(
-            select(roadmap_items)
-            .where(condition)
-            .order_by(roadmap_items.c.deadline, roadmap_items.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_item(row) for row in rows], int(total or 0)
+        return [_item(row) for row in rows], total

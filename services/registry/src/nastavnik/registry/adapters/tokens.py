@@ -9,11 +9,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from nastavnik.common.auth import access_tokens
 from nastavnik.common.contracts.events import AccessRole
 from nastavnik.registry.adapters import repositories
+from nastavnik.registry.adapters.queries import paged
 from nastavnik.registry.adapters.tables import organisations
 
 
@@ -139,16 +140,9 @@ class TokenRepository(repositories.TokenRepository):
         elif where.status == TokenStatus.ACTIVE:
             conditions.append(access_tokens.c.revoked_at.is_(None))
             conditions.append(not_expired)
-        condition = and_(*conditions)
-        total = await self._session.scalar(
-            select(func.count()).select_from(access_tokens).where(condition)
+        query = select(*_COLUMNS).select_from(_JOINED)
+        order = [access_tokens.c.created_at.desc(), access_tokens.c.token_id]
+        rows, total = await paged(
+            self._session, query, conditions, order, limit=limit, offset=offset
         )
-        rows = await self._session.execute(
-            select(*_COLUMNS)
-            .select_from(_JOINED)
-            .where(condition)
-            .order_by(access_tokens.c.created_at.desc(), access_tokens.c.token_id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return [_info(row) for row in rows], int(total or 0)
+        return [_info(row) for row in rows], total
