@@ -23,10 +23,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.registry.adapters.queries import lock_school, paged, update_many
+from nastavnik.registry.adapters.queries import SchoolRecordRepository, paged, update_many
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.cases import Case, CaseDetails
 
@@ -88,12 +87,8 @@ class CaseFilter:
     programme_id: uuid.UUID | None = None
 
 
-class CaseRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def lock_school(self, school_id: uuid.UUID) -> None:
-        await lock_school(self._session, "cases", school_id)
+class CaseRepository(SchoolRecordRepository):
+    table = cases
 
     async def get(self, case_id: uuid.UUID, *, lock: bool = False) -> Case | None:
         statement = select(cases).where(cases.c.id == case_id)

@@ -25,7 +25,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import (
@@ -33,7 +32,12 @@ from nastavnik.common.contracts.events import (
     ParticipantCategory,
     ParticipantRole,
 )
-from nastavnik.registry.adapters.queries import lock_school, paged, school_scope, update_many
+from nastavnik.registry.adapters.queries import (
+    SchoolRecordRepository,
+    paged,
+    school_scope,
+    update_many,
+)
 from nastavnik.registry.adapters.tables import metadata, participants
 from nastavnik.registry.domain.enrolments import Enrolment, EnrolmentDetails
 
@@ -128,12 +132,8 @@ class EnrolmentFilter:
     ended: bool | None = None  # True: those who left; False: those still in
 
 
-class EnrolmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def lock_school(self, school_id: uuid.UUID) -> None:
-        await lock_school(self._session, "enrolments", school_id)
+class EnrolmentRepository(SchoolRecordRepository):
+    table = enrolments
 
     async def get(self, enrolment_id: uuid.UUID, *, lock: bool = False) -> Enrolment | None:
         statement = select(enrolments).where(enrolments.c.id == enrolment_id)

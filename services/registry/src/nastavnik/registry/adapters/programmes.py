@@ -26,10 +26,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.registry.adapters.queries import lock_school, paged, school_scope, update_many
+from nastavnik.registry.adapters.queries import (
+    SchoolRecordRepository,
+    paged,
+    school_scope,
+    update_many,
+)
 from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.programmes import Programme, ProgrammeDetails, Swot
 
@@ -114,12 +118,8 @@ class ProgrammeFilter:
     closed: bool | None = None  # True: closed ones; False: those still running
 
 
-class ProgrammeRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def lock_school(self, school_id: uuid.UUID) -> None:
-        await lock_school(self._session, "programmes", school_id)
+class ProgrammeRepository(SchoolRecordRepository):
+    table = programmes
 
     async def get(self, programme_id: uuid.UUID, *, lock: bool = False) -> Programme | None:
         statement = select(programmes).where(programmes.c.id == programme_id)

@@ -1,12 +1,12 @@
 """Query helpers that the registry's repositories share: which schools' records a principal
-reads, the lock that queues one school's upserts of one kind, batched updates by id, and a
-list's counted page."""
+reads, the lock that queues one school's upserts of one kind (and the base class of the
+repositories that take it), batched updates by id, and a list's counted page."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -50,6 +50,20 @@ async def lock_school(session: AsyncSession, kind: str, school_id: uuid.UUID) ->
         text("SELECT pg_advisory_xact_lock(:class, hashtext(:key))"),
         {"class": SCHOOL_LOCK, "key": f"{kind}:{school_id}"},
     )
+
+
+class SchoolRecordRepository:
+    """Base of the repositories of a kind of record that schools sync in bulk (programmes,
+    enrolments, roadmap items, questionnaire answers, cases); the kind is its ``table``."""
+
+    table: ClassVar[Table]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lock_school(self, school_id: uuid.UUID) -> None:
+        """Hold the school's lock of this kind until the transaction ends (``lock_school``)."""
+        await lock_school(self._session, self.table.name, school_id)
 
 
 async def update_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -26,11 +26,15 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import ParticipantRole, QuestionnaireMoment
-from nastavnik.registry.adapters.queries import lock_school, paged, school_scope, update_many
+from nastavnik.registry.adapters.queries import (
+    SchoolRecordRepository,
+    paged,
+    school_scope,
+    update_many,
+)
 from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.questionnaires import Answer, QuestionnaireResponse
 
@@ -102,12 +106,8 @@ class QuestionnaireFilter:
     include_retracted: bool = False
 
 
-class QuestionnaireRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def lock_school(self, school_id: uuid.UUID) -> None:
-        await lock_school(self._session, "questionnaire_responses", school_id)
+class QuestionnaireRepository(SchoolRecordRepository):
+    table = questionnaire_responses
 
     async def get(
         self, response_id: uuid.UUID, *, lock: bool = False

@@ -27,11 +27,15 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import RoadmapItemStatus
-from nastavnik.registry.adapters.queries import lock_school, paged, school_scope, update_many
+from nastavnik.registry.adapters.queries import (
+    SchoolRecordRepository,
+    paged,
+    school_scope,
+    update_many,
+)
 from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.roadmaps import OPEN_STATUSES, RoadmapItem, RoadmapItemDetails
 
@@ -101,12 +105,8 @@ class RoadmapFilter:
     include_removed: bool = False
 
 
-class RoadmapRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def lock_school(self, school_id: uuid.UUID) -> None:
-        await lock_school(self._session, "roadmap_items", school_id)
+class RoadmapRepository(SchoolRecordRepository):
+    table = roadmap_items
 
     async def get(self, item_id: uuid.UUID, *, lock: bool = False) -> RoadmapItem | None:
         statement = select(roadmap_items).where(roadmap_items.c.id == item_id)
