@@ -21,7 +21,6 @@ from sqlalchemy import (
     Uuid,
     and_,
     func,
-    insert,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.envelope import Envelope
 from nastavnik.common.contracts.events import AccessRole
-from nastavnik.registry.adapters.queries import paged
+from nastavnik.registry.adapters.queries import insert_many, paged
 from nastavnik.registry.adapters.tables import metadata
 
 SYSTEM_ACTOR = "system"
@@ -81,8 +80,7 @@ class AuditRepository:
             }
             for event in events
         ]
-        if rows:
-            await self._session.execute(insert(audit_log), rows)
+        await insert_many(self._session, audit_log, rows)
 
     async def list(
         self,

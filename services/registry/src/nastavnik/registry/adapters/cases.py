@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from nastavnik.common.auth import Principal
-from nastavnik.registry.adapters.queries import SchoolRecordRepository, paged, update_many
+from nastavnik.registry.adapters.queries import SchoolRecordRepository, by_id, paged, update_many
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.cases import Case, CaseDetails
 
@@ -91,10 +91,7 @@ class CaseRepository(SchoolRecordRepository):
     table = cases
 
     async def get(self, case_id: uuid.UUID, *, lock: bool = False) -> Case | None:
-        statement = select(cases).where(cases.c.id == case_id)
-        if lock:
-            statement = statement.with_for_update()
-        row = (await self._session.execute(statement)).first()
+        row = await by_id(self._session, cases, case_id, lock=lock)
         return _case(row) if row else None
 
     async def find_by_external_id(self, school_id: uuid.UUID, external_id: str) -> Case | None:

@@ -28,7 +28,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     select,
     text,
     update,
@@ -36,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.contracts.events import ConsentBasis, ConsentGiver
+from nastavnik.registry.adapters.queries import insert_many
 from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.consents import Consent, ConsentDetails, Representative
 
@@ -139,8 +139,6 @@ class ConsentRepository:
 
     async def add_many(self, consents: Sequence[tuple[uuid.UUID, Consent]]) -> None:
         """Insert ``(participant id, consent)`` pairs in one batched statement."""
-        if not consents:
-            return
         rows = [
             {
                 "id": consent.id,
@@ -152,7 +150,7 @@ class ConsentRepository:
             }
             for participant_id, consent in consents
         ]
-        await self._session.execute(insert(participant_consents), rows)
+        await insert_many(self._session, participant_consents, rows)
 
     async def update_contacts_many(self, consents: Sequence[Consent]) -> None:
         """The same consents with the representative's contacts changed."""

@@ -21,7 +21,6 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
-    insert,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -34,6 +33,8 @@ from nastavnik.common.contracts.events import (
 )
 from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
+    by_id,
+    insert_many,
     paged,
     school_scope,
     update_many,
@@ -136,10 +137,7 @@ class EnrolmentRepository(SchoolRecordRepository):
     table = enrolments
 
     async def get(self, enrolment_id: uuid.UUID, *, lock: bool = False) -> Enrolment | None:
-        statement = select(enrolments).where(enrolments.c.id == enrolment_id)
-        if lock:
-            statement = statement.with_for_update()
-        row = (await self._session.execute(statement)).first()
+        row = await by_id(self._session, enrolments, enrolment_id, lock=lock)
         return _enrolment(row) if row else None
 
     async def of_programmes(
@@ -198,20 +196,17 @@ class EnrolmentRepository(SchoolRecordRepository):
         return {(row.programme_id, row.external_id): row.id for row in rows}
 
     async def add_many(self, new: Sequence[Enrolment]) -> None:
-        if new:
-            await self._session.execute(
-                insert(enrolments),
-                [
-                    {
-                        "programme_id": e.programme_id,
-                        "school_id": e.school_id,
-                        "participant_id": e.participant_id,
-                        "organisation_id": e.organisation_id,
-                    }
-                    | _values(e)
-                    for e in new
-                ],
-            )
+        rows = [
+            {
+                "programme_id": e.programme_id,
+                "school_id": e.school_id,
+                "participant_id": e.participant_id,
+                "organisation_id": e.organisation_id,
+            }
+            | _values(e)
+            for e in new
+        ]
+        await insert_many(self._session, enrolments, rows)
 
     async def save_many(self, changed: Sequence[Enrolment]) -> None:
         await update_many(self._session, enrolments, [_values(e) for e in changed])

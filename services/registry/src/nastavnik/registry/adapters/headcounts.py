@@ -24,7 +24,6 @@ from sqlalchemy import (
     func,
     select,
     tuple_,
-    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole
-from nastavnik.registry.adapters.queries import paged
+from nastavnik.registry.adapters.queries import by_id, paged, update_one
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.headcounts import GRADES, Figures, Headcount
 
@@ -126,10 +125,7 @@ class HeadcountRepository:
         self._session = session
 
     async def get(self, headcount_id: uuid.UUID, *, lock: bool = False) -> Headcount | None:
-        statement = select(headcounts).where(headcounts.c.id == headcount_id)
-        if lock:
-            statement = statement.with_for_update()
-        row = (await self._session.execute(statement)).first()
+        row = await by_id(self._session, headcounts, headcount_id, lock=lock)
         return _headcount(row) if row else None
 
     async def find(
@@ -165,11 +161,7 @@ class HeadcountRepository:
         return (await self._session.execute(statement)).first() is not None
 
     async def save(self, headcount: Headcount) -> None:
-        await self._session.execute(
-            update(headcounts)
-            .where(headcounts.c.id == headcount.id)
-            .values(**_values(headcount), updated_at=func.now())
-        )
+        await update_one(self._session, headcounts, headcount.id, _values(headcount))
 
     async def list(
         self, principal: Principal, where: HeadcountFilter, *, limit: int, offset: int

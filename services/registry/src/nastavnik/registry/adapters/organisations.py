@@ -7,13 +7,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole, OrganisationKind
-from nastavnik.registry.adapters.queries import paged
+from nastavnik.registry.adapters.queries import by_id, paged, update_one
 from nastavnik.registry.adapters.tables import organisations
 from nastavnik.registry.domain.organisations import Organisation
 
@@ -88,19 +88,12 @@ class OrganisationRepository:
         self._session = session
 
     async def get(self, organisation_id: uuid.UUID) -> Organisation | None:
-        row = (
-            await self._session.execute(
-                select(organisations).where(organisations.c.id == organisation_id)
-            )
-        ).first()
+        row = await by_id(self._session, organisations, organisation_id)
         return _organisation(row) if row else None
 
     async def lock(self, organisation_id: uuid.UUID) -> Organisation | None:
         """Read for update: concurrent changes of one organisation queue up."""
-        statement = (
-            select(organisations).where(organisations.c.id == organisation_id).with_for_update()
-        )
-        row = (await self._session.execute(statement)).first()
+        row = await by_id(self._session, organisations, organisation_id, lock=True)
         return _organisation(row) if row else None
 
     async def get_many(self, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Organisation]:
@@ -129,11 +122,7 @@ class OrganisationRepository:
         return (await self._session.execute(statement)).first() is not None
 
     async def save(self, organisation: Organisation) -> None:
-        await self._session.execute(
-            update(organisations)
-            .where(organisations.c.id == organisation.id)
-            .values(**_values(organisation), updated_at=func.now())
-        )
+        await update_one(self._session, organisations, organisation.id, _values(organisation))
 
     async def find_by_external_id(
         self, region_id: uuid.UUID, external_id: str, *, lock: bool = False

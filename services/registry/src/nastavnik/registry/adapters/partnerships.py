@@ -26,13 +26,12 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole
-from nastavnik.registry.adapters.queries import paged
+from nastavnik.registry.adapters.queries import by_id, paged, update_one
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.partnerships import Partnership
 
@@ -83,10 +82,7 @@ class PartnershipRepository:
         self._session = session
 
     async def get(self, partnership_id: uuid.UUID, *, lock: bool = False) -> Partnership | None:
-        statement = select(partnerships).where(partnerships.c.id == partnership_id)
-        if lock:
-            statement = statement.with_for_update()
-        row = (await self._session.execute(statement)).first()
+        row = await by_id(self._session, partnerships, partnership_id, lock=lock)
         return _partnership(row) if row else None
 
     async def latest_of_pair(
@@ -122,15 +118,8 @@ class PartnershipRepository:
         )
 
     async def save(self, partnership: Partnership) -> None:
-        await self._session.execute(
-            update(partnerships)
-            .where(partnerships.c.id == partnership.id)
-            .values(
-                ended_on=partnership.ended_on,
-                version=partnership.version,
-                updated_at=func.now(),
-            )
-        )
+        values = {"ended_on": partnership.ended_on, "version": partnership.version}
+        await update_one(self._session, partnerships, partnership.id, values)
 
     async def open_of(self, organisation_id: uuid.UUID, on: date) -> list[Partnership]:
         """Partnerships of an organisation (either side) still in force after ``on``, locked."""

@@ -21,7 +21,6 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
-    insert,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -30,6 +29,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from nastavnik.common.auth import Principal
 from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
+    by_id,
+    insert_many,
     paged,
     school_scope,
     update_many,
@@ -122,10 +123,7 @@ class ProgrammeRepository(SchoolRecordRepository):
     table = programmes
 
     async def get(self, programme_id: uuid.UUID, *, lock: bool = False) -> Programme | None:
-        statement = select(programmes).where(programmes.c.id == programme_id)
-        if lock:
-            statement = statement.with_for_update()
-        row = (await self._session.execute(statement)).first()
+        row = await by_id(self._session, programmes, programme_id, lock=lock)
         return _programme(row) if row else None
 
     async def find_by_external_ids(
@@ -144,14 +142,11 @@ class ProgrammeRepository(SchoolRecordRepository):
         return {row.external_id: _programme(row) for row in rows}
 
     async def add_many(self, new: Sequence[Programme]) -> None:
-        if new:
-            await self._session.execute(
-                insert(programmes),
-                [
-                    {"school_id": p.school_id, "external_id": p.external_id} | _values(p)
-                    for p in new
-                ],
-            )
+        await insert_many(
+            self._session,
+            programmes,
+            [{"school_id": p.school_id, "external_id": p.external_id} | _values(p) for p in new],
+        )
 
     async def save_many(self, changed: Sequence[Programme]) -> None:
         await update_many(self._session, programmes, [_values(p) for p in changed])

@@ -1,6 +1,12 @@
-"""Query helpers that the registry's repositories share: which schools' records a principal
-reads, the lock that queues one school's upserts of one kind (and the base class of the
-repositories that take it), batched updates by id, and a list's counted page."""
+"""Query helpers that the registry's repositories share.
+
+- ``school_scope``: the condition on a school's records that a principal may read;
+- ``lock_school`` and ``SchoolRecordRepository`` (the base of the repositories of records a
+  school syncs in bulk): one school's upserts of one kind queue up;
+- ``by_id`` and ``paged``: a row by its id, and a list's page with the count of all its rows;
+- ``insert_many``, ``update_many`` and ``update_one``: batched inserts, updates by id that
+  also set ``updated_at``.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     false,
     func,
+    insert,
     select,
     text,
     update,
@@ -66,21 +73,14 @@ class SchoolRecordRepository:
         await lock_school(self._session, self.table.name, school_id)
 
 
-async def update_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Update rows by ``id`` with one batched statement (every row has the same keys)."""
-    if not rows:
-        return
-    columns = [key for key in rows[0] if key != "id"]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            {column: bindparam(f"b_{column}") for column in columns} | {"updated_at": func.now()}
-        )
-    )
-    await session.execute(
-        statement, [{f"b_{key}": value for key, value in row.items()} for row in rows]
-    )
+async def by_id(
+    session: AsyncSession, table: Table, row_id: uuid.UUID, *, lock: bool = False
+) -> Row[Any] | None:
+    """The table's row with this ``id`` (read for update with ``lock``), or ``None``."""
+    statement = select(table).where(table.c.id == row_id)
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).first()
 
 
 async def paged(
@@ -103,3 +103,36 @@ async def paged(
         statement.where(*conditions).order_by(*order_by).limit(limit).offset(offset)
     )
     return list(rows), int(total or 0)
+
+
+async def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows with one batched statement (every row has the same keys)."""
+    if rows:
+        await session.execute(insert(table), rows)
+
+
+async def update_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Update rows by ``id``, and their ``updated_at``, with one batched statement (every row
+    has the same keys)."""
+    if not rows:
+        return
+    columns = [key for key in rows[0] if key != "id"]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            {column: bindparam(f"b_{column}") for column in columns} | {"updated_at": func.now()}
+        )
+    )
+    await session.execute(
+        statement, [{f"b_{key}": value for key, value in row.items()} for row in rows]
+    )
+
+
+async def update_one(
+    session: AsyncSession, table: Table, row_id: uuid.UUID, values: dict[str, Any]
+) -> None:
+    """Update the row with this ``id``, and its ``updated_at``."""
+    await session.execute(
+        update(table).where(table.c.id == row_id).values(values | {"updated_at": func.now()})
+    )

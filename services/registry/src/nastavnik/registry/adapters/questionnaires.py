@@ -22,7 +22,6 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
-    insert,
     select,
     tuple_,
 )
@@ -31,6 +30,8 @@ from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import ParticipantRole, QuestionnaireMoment
 from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
+    by_id,
+    insert_many,
     paged,
     school_scope,
     update_many,
@@ -112,12 +113,7 @@ class QuestionnaireRepository(SchoolRecordRepository):
     async def get(
         self, response_id: uuid.UUID, *, lock: bool = False
     ) -> QuestionnaireResponse | None:
-        statement = select(questionnaire_responses).where(
-            questionnaire_responses.c.id == response_id
-        )
-        if lock:
-            statement = statement.with_for_update()
-        row = (await self._session.execute(statement)).first()
+        row = await by_id(self._session, questionnaire_responses, response_id, lock=lock)
         return _response(row) if row else None
 
     async def find(self, keys: Collection[Key]) -> dict[Key, QuestionnaireResponse]:
@@ -137,20 +133,17 @@ class QuestionnaireRepository(SchoolRecordRepository):
         }
 
     async def add_many(self, new: Sequence[QuestionnaireResponse]) -> None:
-        if new:
-            await self._session.execute(
-                insert(questionnaire_responses),
-                [
-                    {
-                        "programme_id": r.programme_id,
-                        "school_id": r.school_id,
-                        "participant_id": r.participant_id,
-                        "moment": r.moment.value,
-                    }
-                    | _values(r)
-                    for r in new
-                ],
-            )
+        rows = [
+            {
+                "programme_id": r.programme_id,
+                "school_id": r.school_id,
+                "participant_id": r.participant_id,
+                "moment": r.moment.value,
+            }
+            | _values(r)
+            for r in new
+        ]
+        await insert_many(self._session, questionnaire_responses, rows)
 
     async def save_many(self, changed: Sequence[QuestionnaireResponse]) -> None:
         await update_many(self._session, questionnaire_responses, [_values(r) for r in changed])

@@ -13,12 +13,9 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
-    bindparam,
-    func,
     insert,
     select,
     text,
-    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
@@ -36,7 +33,7 @@ from nastavnik.registry.adapters.consents import (
     consent_from_row,
     participant_consents,
 )
-from nastavnik.registry.adapters.queries import paged
+from nastavnik.registry.adapters.queries import paged, update_many, update_one
 from nastavnik.registry.adapters.tables import participants
 from nastavnik.registry.domain.consents import ConsentStatus
 from nastavnik.registry.domain.organisations import Organisation
@@ -230,25 +227,8 @@ class ParticipantRepository:
 
     async def save_many(self, changed: Sequence[Participant]) -> None:
         """Update many records with one batched statement (one round trip)."""
-        if not changed:
-            return
-        columns = list(_participant_values(changed[0]))
-        statement = (
-            update(participants)
-            .where(participants.c.id == bindparam("b_id"))
-            .values(
-                {column: bindparam(f"b_{column}") for column in columns}
-                | {"updated_at": func.now()}
-            )
-        )
-        await self._session.execute(
-            statement,
-            [
-                {"b_id": participant.id}
-                | {f"b_{key}": value for key, value in _participant_values(participant).items()}
-                for participant in changed
-            ],
-        )
+        rows = [{"id": p.id} | _participant_values(p) for p in changed]
+        await update_many(self._session, participants, rows)
 
     async def add(self, participant: Participant) -> bool:
         """Insert; ``False`` if a concurrent request inserted the same external_id first."""
@@ -266,11 +246,8 @@ class ParticipantRepository:
         return (await self._session.execute(statement)).first() is not None
 
     async def save(self, participant: Participant) -> None:
-        await self._session.execute(
-            update(participants)
-            .where(participants.c.id == participant.id)
-            .values(**_participant_values(participant), updated_at=func.now())
-        )
+        values = _participant_values(participant)
+        await update_one(self._session, participants, participant.id, values)
 
     async def list_for_school(
         self,

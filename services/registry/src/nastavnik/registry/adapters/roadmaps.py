@@ -23,7 +23,6 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     func,
-    insert,
     select,
     tuple_,
 )
@@ -32,6 +31,8 @@ from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import RoadmapItemStatus
 from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
+    by_id,
+    insert_many,
     paged,
     school_scope,
     update_many,
@@ -109,10 +110,7 @@ class RoadmapRepository(SchoolRecordRepository):
     table = roadmap_items
 
     async def get(self, item_id: uuid.UUID, *, lock: bool = False) -> RoadmapItem | None:
-        statement = select(roadmap_items).where(roadmap_items.c.id == item_id)
-        if lock:
-            statement = statement.with_for_update()
-        row = (await self._session.execute(statement)).first()
+        row = await by_id(self._session, roadmap_items, item_id, lock=lock)
         return _item(row) if row else None
 
     async def find(
@@ -129,19 +127,16 @@ class RoadmapRepository(SchoolRecordRepository):
         return {(row.programme_id, row.external_id): _item(row) for row in rows}
 
     async def add_many(self, new: Sequence[RoadmapItem]) -> None:
-        if new:
-            await self._session.execute(
-                insert(roadmap_items),
-                [
-                    {
-                        "programme_id": item.programme_id,
-                        "school_id": item.school_id,
-                        "external_id": item.external_id,
-                    }
-                    | _values(item)
-                    for item in new
-                ],
-            )
+        rows = [
+            {
+                "programme_id": item.programme_id,
+                "school_id": item.school_id,
+                "external_id": item.external_id,
+            }
+            | _values(item)
+            for item in new
+        ]
+        await insert_many(self._session, roadmap_items, rows)
 
     async def save_many(self, changed: Sequence[RoadmapItem]) -> None:
         await update_many(self._session, roadmap_items, [_values(item) for item in changed])
