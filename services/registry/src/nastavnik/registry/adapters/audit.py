@@ -19,7 +19,6 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
-    and_,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -27,8 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.envelope import Envelope
-from nastavnik.common.contracts.events import AccessRole
-from nastavnik.registry.adapters.queries import insert_many, paged
+from nastavnik.registry.adapters.queries import insert_many, paged, tenant_scope
 from nastavnik.registry.adapters.tables import metadata
 
 SYSTEM_ACTOR = "system"
@@ -52,12 +50,8 @@ audit_log = Table(
 
 
 def _visible_to(principal: Principal) -> ColumnElement[bool]:
-    scope = audit_log.c.region_id == principal.region
-    if principal.role == AccessRole.REGION_ADMIN:
-        return scope
-    if principal.role == AccessRole.MUNICIPALITY_VIEWER:
-        return and_(scope, audit_log.c.municipality_id == principal.municipality)
-    return and_(scope, audit_log.c.school_id == principal.school)
+    own = audit_log.c.school_id == principal.school
+    return tenant_scope(principal, audit_log.c.region_id, audit_log.c.municipality_id, own)
 
 
 class AuditRepository:

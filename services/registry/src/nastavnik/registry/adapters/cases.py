@@ -25,7 +25,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from nastavnik.common.auth import Principal
-from nastavnik.registry.adapters.queries import SchoolRecordRepository, by_id, paged, update_many
+from nastavnik.registry.adapters.queries import (
+    SchoolRecordRepository,
+    by_id,
+    equals,
+    paged,
+    update_many,
+)
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.cases import Case, CaseDetails
 
@@ -119,15 +125,16 @@ class CaseRepository(SchoolRecordRepository):
     ) -> tuple[list[Case], int]:
         """Published cases of the principal's region (every school of the region reads them)."""
         joined = cases.join(organisations, organisations.c.id == cases.c.school_id)
-        conditions = [organisations.c.region_id == principal.region, cases.c.withdrawn.is_(False)]
-        if where.school_id is not None:
-            conditions.append(cases.c.school_id == where.school_id)
-        if where.municipality_id is not None:
-            conditions.append(organisations.c.municipality_id == where.municipality_id)
-        if where.form is not None:
-            conditions.append(cases.c.form == where.form)
-        if where.programme_id is not None:
-            conditions.append(cases.c.programme_id == where.programme_id)
+        conditions = [
+            organisations.c.region_id == principal.region,
+            cases.c.withdrawn.is_(False),
+            *equals(
+                (cases.c.school_id, where.school_id),
+                (organisations.c.municipality_id, where.municipality_id),
+                (cases.c.form, where.form),
+                (cases.c.programme_id, where.programme_id),
+            ),
+        ]
         query = select(cases).select_from(joined)
         order = [cases.c.created_at.desc(), cases.c.id]
         rows, total = await paged(

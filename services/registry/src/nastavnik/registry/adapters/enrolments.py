@@ -34,6 +34,7 @@ from nastavnik.common.contracts.events import (
 from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
     by_id,
+    equals,
     insert_many,
     paged,
     school_scope,
@@ -214,15 +215,15 @@ class EnrolmentRepository(SchoolRecordRepository):
     async def list(
         self, principal: Principal, where: EnrolmentFilter, *, limit: int, offset: int
     ) -> tuple[list[Enrolment], int]:
-        conditions = [school_scope(principal, enrolments.c.school_id)]
-        if where.school_id is not None:
-            conditions.append(enrolments.c.school_id == where.school_id)
-        if where.programme_id is not None:
-            conditions.append(enrolments.c.programme_id == where.programme_id)
-        if where.participant_id is not None:
-            conditions.append(enrolments.c.participant_id == where.participant_id)
-        if where.role is not None:
-            conditions.append(enrolments.c.role == where.role.value)
+        conditions = [
+            school_scope(principal, enrolments.c.school_id),
+            *equals(
+                (enrolments.c.school_id, where.school_id),
+                (enrolments.c.programme_id, where.programme_id),
+                (enrolments.c.participant_id, where.participant_id),
+                (enrolments.c.role, where.role),
+            ),
+        ]
         if where.ended is not None:
             ended = enrolments.c.ended_on.is_not(None)
             conditions.append(ended if where.ended else ~ended)

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
-    and_,
     func,
     select,
     tuple_,
@@ -30,8 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.common.contracts.events import AccessRole
-from nastavnik.registry.adapters.queries import by_id, paged, update_one
+from nastavnik.registry.adapters.queries import by_id, equals, paged, tenant_scope, update_one
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.headcounts import GRADES, Figures, Headcount
 
@@ -104,12 +102,8 @@ def normalised(numbers: Figures) -> Figures:
 
 
 def _scope(principal: Principal) -> ColumnElement[bool]:
-    region = organisations.c.region_id == principal.region
-    if principal.role == AccessRole.REGION_ADMIN:
-        return region
-    if principal.role == AccessRole.MUNICIPALITY_VIEWER:
-        return and_(region, organisations.c.municipality_id == principal.municipality)
-    return and_(region, organisations.c.id == principal.school)
+    own = organisations.c.id == principal.school
+    return tenant_scope(principal, organisations.c.region_id, organisations.c.municipality_id, own)
 
 
 @dataclass(frozen=True)
@@ -166,13 +160,14 @@ class HeadcountRepository:
     async def list(
         self, principal: Principal, where: HeadcountFilter, *, limit: int, offset: int
     ) -> tuple[Sequence[Headcount], int]:
-        conditions: list[ColumnElement[bool]] = [_scope(principal)]
-        if where.organisation_id is not None:
-            conditions.append(headcounts.c.organisation_id == where.organisation_id)
-        if where.municipality_id is not None:
-            conditions.append(organisations.c.municipality_id == where.municipality_id)
-        if where.academic_year is not None:
-            conditions.append(headcounts.c.academic_year == where.academic_year)
+        conditions: list[ColumnElement[bool]] = [
+            _scope(principal),
+            *equals(
+                (headcounts.c.organisation_id, where.organisation_id),
+                (organisations.c.municipality_id, where.municipality_id),
+                (headcounts.c.academic_year, where.academic_year),
+            ),
+        ]
         if not where.include_withdrawn:
             conditions.append(headcounts.c.withdrawn.is_(False))
         joined = headcounts.join(organisations, organisations.c.id == headcounts.c.organisation_id)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole, OrganisationKind
-from nastavnik.registry.adapters.queries import by_id, paged, update_one
+from nastavnik.registry.adapters.queries import by_id, equals, paged, update_one
 from nastavnik.registry.adapters.tables import organisations
 from nastavnik.registry.domain.organisations import Organisation
 
@@ -150,17 +150,16 @@ class OrganisationRepository:
     async def list(
         self, principal: Principal, where: OrganisationFilter, *, limit: int, offset: int
     ) -> tuple[Sequence[Organisation], int]:
-        conditions: list[ColumnElement[bool]] = [visible_to(principal)]
-        if where.kind is not None:
-            conditions.append(organisations.c.kind == where.kind.value)
-        if where.municipality_id is not None:
-            conditions.append(organisations.c.municipality_id == where.municipality_id)
-        if where.parent_id is not None:
-            conditions.append(organisations.c.parent_id == where.parent_id)
-        if where.external_id is not None:
-            conditions.append(organisations.c.external_id == where.external_id)
-        if where.inn is not None:
-            conditions.append(organisations.c.inn == where.inn)
+        conditions: list[ColumnElement[bool]] = [
+            visible_to(principal),
+            *equals(
+                (organisations.c.kind, where.kind),
+                (organisations.c.municipality_id, where.municipality_id),
+                (organisations.c.parent_id, where.parent_id),
+                (organisations.c.external_id, where.external_id),
+                (organisations.c.inn, where.inn),
+            ),
+        ]
         if where.active is not None:
             closed = organisations.c.closed_on.is_(None)
             conditions.append(closed if where.active else ~closed)

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Row,
     Table,
     Uuid,
-    and_,
     func,
     insert,
     or_,
@@ -30,8 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.common.contracts.events import AccessRole
-from nastavnik.registry.adapters.queries import by_id, paged, update_one
+from nastavnik.registry.adapters.queries import by_id, equals, paged, tenant_scope, update_one
 from nastavnik.registry.adapters.tables import metadata, organisations
 from nastavnik.registry.domain.partnerships import Partnership
 
@@ -140,11 +138,13 @@ class PartnershipRepository:
     async def list(
         self, principal: Principal, where: PartnershipFilter, *, limit: int, offset: int
     ) -> tuple[Sequence[Partnership], int]:
-        conditions: list[ColumnElement[bool]] = [_visible_to(principal)]
-        if where.school_id is not None:
-            conditions.append(partnerships.c.school_id == where.school_id)
-        if where.partner_id is not None:
-            conditions.append(partnerships.c.partner_id == where.partner_id)
+        conditions: list[ColumnElement[bool]] = [
+            _visible_to(principal),
+            *equals(
+                (partnerships.c.school_id, where.school_id),
+                (partnerships.c.partner_id, where.partner_id),
+            ),
+        ]
         if where.active_on is not None:
             day = where.active_on
             conditions.append(partnerships.c.started_on <= day)
@@ -166,15 +166,8 @@ class PartnershipRepository:
 def _visible_to(principal: Principal) -> ColumnElement[bool]:
     """A partnership is seen with its school (the region admin, the school's municipality, the
     school) and by the partner's own tokens."""
-    region = organisations.c.region_id == principal.region
-    if principal.role == AccessRole.REGION_ADMIN:
-        return region
-    if principal.role == AccessRole.MUNICIPALITY_VIEWER:
-        return and_(region, organisations.c.municipality_id == principal.municipality)
-    return and_(
-        region,
-        or_(
-            partnerships.c.school_id == principal.school,
-            partnerships.c.partner_id == principal.school,
-        ),
+    own = or_(
+        partnerships.c.school_id == principal.school,
+        partnerships.c.partner_id == principal.school,
     )
+    return tenant_scope(principal, organisations.c.region_id, organisations.c.municipality_id, own)

@@ -30,6 +30,7 @@ from nastavnik.common.auth import Principal
 from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
     by_id,
+    equals,
     insert_many,
     paged,
     school_scope,
@@ -154,15 +155,15 @@ class ProgrammeRepository(SchoolRecordRepository):
     async def list(
         self, principal: Principal, where: ProgrammeFilter, *, limit: int, offset: int
     ) -> tuple[list[Programme], int]:
-        conditions = [school_scope(principal, programmes.c.school_id)]
-        if where.school_id is not None:
-            conditions.append(programmes.c.school_id == where.school_id)
-        if where.form is not None:
-            conditions.append(programmes.c.form == where.form)
-        if where.academic_year is not None:
-            conditions.append(programmes.c.academic_year == where.academic_year)
-        if where.stage is not None:
-            conditions.append(programmes.c.stage == where.stage)
+        conditions = [
+            school_scope(principal, programmes.c.school_id),
+            *equals(
+                (programmes.c.school_id, where.school_id),
+                (programmes.c.form, where.form),
+                (programmes.c.academic_year, where.academic_year),
+                (programmes.c.stage, where.stage),
+            ),
+        ]
         if where.closed is not None:
             closed = programmes.c.closed_on.is_not(None)
             conditions.append(closed if where.closed else ~closed)

@@ -1,6 +1,7 @@
 """Query helpers that the registry's repositories share.
 
-- ``school_scope``: the condition on a school's records that a principal may read;
+- ``school_scope`` and ``tenant_scope``: the condition on records that a principal may read,
+  and ``equals`` for a list's optional filters;
 - ``lock_school`` and ``SchoolRecordRepository`` (the base of the repositories of records a
   school syncs in bulk): one school's upserts of one kind queue up;
 - ``by_id`` and ``paged``: a row by its id, and a list's page with the count of all its rows;
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from enum import Enum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -48,6 +50,30 @@ def school_scope(principal: Principal, school_column: Any) -> ColumnElement[bool
     if principal.role == AccessRole.MUNICIPALITY_VIEWER:
         schools = schools.where(organisations.c.municipality_id == principal.municipality)
     return and_(school_column.in_(schools))
+
+
+def tenant_scope(
+    principal: Principal, region: Any, municipality: Any, own: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """Records keyed by region and municipality columns that the principal may read: the
+    region's for its admin, the municipality's for its viewer, and for a school's token
+    those where ``own`` holds."""
+    in_region: ColumnElement[bool] = region == principal.region
+    if principal.role == AccessRole.REGION_ADMIN:
+        return in_region
+    if principal.role == AccessRole.MUNICIPALITY_VIEWER:
+        return and_(in_region, municipality == principal.municipality)
+    return and_(in_region, own)
+
+
+def equals(*pairs: tuple[Any, object]) -> list[ColumnElement[bool]]:
+    """``column = value`` for each (column, value) pair whose value is given (not ``None``),
+    an enum by its value: the optional filters of a list."""
+    return [
+        column == (value.value if isinstance(value, Enum) else value)
+        for column, value in pairs
+        if value is not None
+    ]
 
 
 async def lock_school(session: AsyncSession, kind: str, school_id: uuid.UUID) -> None:

@@ -31,6 +31,7 @@ from nastavnik.common.contracts.events import ParticipantRole, QuestionnaireMome
 from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
     by_id,
+    equals,
     insert_many,
     paged,
     school_scope,
@@ -155,18 +156,14 @@ class QuestionnaireRepository(SchoolRecordRepository):
         conditions = [school_scope(principal, table.school_id)]
         if not where.include_retracted:
             conditions.append(table.retracted.is_(False))
-        if where.school_id is not None:
-            conditions.append(table.school_id == where.school_id)
-        if where.programme_id is not None:
-            conditions.append(table.programme_id == where.programme_id)
-        if where.participant_id is not None:
-            conditions.append(table.participant_id == where.participant_id)
-        if where.moment is not None:
-            conditions.append(table.moment == where.moment.value)
-        if where.role is not None:
-            conditions.append(table.role == where.role.value)
-        if where.form is not None:
-            conditions.append(table.form == where.form)
+        conditions += equals(
+            (table.school_id, where.school_id),
+            (table.programme_id, where.programme_id),
+            (table.participant_id, where.participant_id),
+            (table.moment, where.moment),
+            (table.role, where.role),
+            (table.form, where.form),
+        )
         order = [table.programme_id, table.participant_id, table.moment.desc()]
         rows, total = await paged(
             self._session, questionnaire_responses, conditions, order, limit=limit, offset=offset

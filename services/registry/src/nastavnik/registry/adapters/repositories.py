@@ -33,7 +33,7 @@ from nastavnik.registry.adapters.consents import (
     consent_from_row,
     participant_consents,
 )
-from nastavnik.registry.adapters.queries import paged, update_many, update_one
+from nastavnik.registry.adapters.queries import equals, paged, update_many, update_one
 from nastavnik.registry.adapters.tables import participants
 from nastavnik.registry.domain.consents import ConsentStatus
 from nastavnik.registry.domain.organisations import Organisation
@@ -127,17 +127,14 @@ class ParticipantFilter:
 
     def conditions(self) -> list[ColumnElement[bool]]:
         c = participants.c
-        conditions: list[ColumnElement[bool]] = []
-        if self.role is not None:
-            conditions.append(c.role == self.role.value)
-        if self.category is not None:
-            conditions.append(c.category == self.category.value)
-        if self.grade is not None:
-            conditions.append(c.grade == self.grade)
+        conditions = equals(
+            (c.role, self.role),
+            (c.category, self.category),
+            (c.grade, self.grade),
+            (c.external_id, self.external_id),
+        )
         if self.withdrawn is not None:
             conditions.append(c.withdrawn.is_(self.withdrawn))
-        if self.external_id is not None:
-            conditions.append(c.external_id == self.external_id)
         if self.young_specialist is not None:
             young = and_(
                 c.category == ParticipantCategory.TEACHER.value,

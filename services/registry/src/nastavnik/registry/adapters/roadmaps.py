@@ -32,6 +32,7 @@ from nastavnik.common.contracts.events import RoadmapItemStatus
 from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
     by_id,
+    equals,
     insert_many,
     paged,
     school_scope,
@@ -147,14 +148,12 @@ class RoadmapRepository(SchoolRecordRepository):
         conditions = [school_scope(principal, roadmap_items.c.school_id)]
         if not where.include_removed:
             conditions.append(roadmap_items.c.removed.is_(False))
-        if where.school_id is not None:
-            conditions.append(roadmap_items.c.school_id == where.school_id)
-        if where.programme_id is not None:
-            conditions.append(roadmap_items.c.programme_id == where.programme_id)
-        if where.status is not None:
-            conditions.append(roadmap_items.c.status == where.status.value)
-        if where.stage is not None:
-            conditions.append(roadmap_items.c.stage == where.stage)
+        conditions += equals(
+            (roadmap_items.c.school_id, where.school_id),
+            (roadmap_items.c.programme_id, where.programme_id),
+            (roadmap_items.c.status, where.status),
+            (roadmap_items.c.stage, where.stage),
+        )
         if where.overdue_on is not None:
             conditions.append(roadmap_items.c.deadline < where.overdue_on)
             conditions.append(roadmap_items.c.status.in_([s.value for s in OPEN_STATUSES]))

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from nastavnik.common.auth import access_tokens
 from nastavnik.common.contracts.events import AccessRole
 from nastavnik.registry.adapters import repositories
-from nastavnik.registry.adapters.queries import paged
+from nastavnik.registry.adapters.queries import equals, paged
 from nastavnik.registry.adapters.tables import organisations
 
 
@@ -125,11 +125,13 @@ class TokenRepository(repositories.TokenRepository):
     async def list(
         self, region_id: uuid.UUID, where: TokenFilter, *, limit: int, offset: int
     ) -> tuple[Sequence[TokenInfo], int]:
-        conditions: list[ColumnElement[bool]] = [access_tokens.c.region_id == region_id]
-        if where.organisation_id is not None:
-            conditions.append(access_tokens.c.organisation_id == where.organisation_id)
-        if where.role is not None:
-            conditions.append(access_tokens.c.role == where.role.value)
+        conditions: list[ColumnElement[bool]] = [
+            access_tokens.c.region_id == region_id,
+            *equals(
+                (access_tokens.c.organisation_id, where.organisation_id),
+                (access_tokens.c.role, where.role),
+            ),
+        ]
         now = func.now()
         not_expired = or_(access_tokens.c.expires_at.is_(None), access_tokens.c.expires_at > now)
         if where.status == TokenStatus.REVOKED:
