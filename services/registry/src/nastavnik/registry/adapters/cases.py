@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Integer,
     Row,
@@ -18,7 +17,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    func,
     insert,
     select,
 )
@@ -32,7 +30,7 @@ from nastavnik.registry.adapters.queries import (
     paged,
     update_many,
 )
-from nastavnik.registry.adapters.tables import metadata, organisations
+from nastavnik.registry.adapters.tables import metadata, organisations, timestamps
 from nastavnik.registry.domain.cases import Case, CaseDetails
 
 cases = Table(
@@ -48,8 +46,7 @@ cases = Table(
     Column("programme_id", Uuid, ForeignKey("programmes.id")),
     Column("withdrawn", Boolean, nullable=False, server_default="false"),
     Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
     UniqueConstraint("school_id", "external_id", name="uq_cases_school_external_id"),
 )
 

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +19,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    func,
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -40,7 +38,7 @@ from nastavnik.registry.adapters.queries import (
     school_scope,
     update_many,
 )
-from nastavnik.registry.adapters.tables import metadata, participants
+from nastavnik.registry.adapters.tables import metadata, participants, timestamps
 from nastavnik.registry.domain.enrolments import Enrolment, EnrolmentDetails
 
 enrolments = Table(
@@ -67,8 +65,7 @@ enrolments = Table(
     Column("end_reason", String),
     Column("end_note", Text),
     Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
     UniqueConstraint("programme_id", "participant_id", name="uq_enrolments_programme_participant"),
     Index("ix_enrolments_school", "school_id", "programme_id"),
 )

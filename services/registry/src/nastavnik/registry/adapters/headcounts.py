@@ -12,7 +12,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ColumnElement,
-    DateTime,
     ForeignKey,
     Integer,
     Row,
@@ -20,7 +19,6 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
-    func,
     select,
     tuple_,
 )
@@ -30,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.registry.adapters.queries import by_id, equals, paged, tenant_scope, update_one
-from nastavnik.registry.adapters.tables import metadata, organisations
+from nastavnik.registry.adapters.tables import metadata, organisations, timestamps
 from nastavnik.registry.domain.headcounts import GRADES, Figures, Headcount
 
 headcounts = Table(
@@ -45,8 +43,7 @@ headcounts = Table(
     Column("young_specialists", Integer, nullable=False),
     Column("version", Integer, nullable=False),
     Column("withdrawn", Boolean, nullable=False, server_default="false"),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
     UniqueConstraint("organisation_id", "academic_year", name="uq_headcounts_organisation_year"),
     CheckConstraint(
         "students_total >= 0 AND teachers >= 0 AND young_specialists >= 0 "

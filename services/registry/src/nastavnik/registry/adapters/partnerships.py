@@ -13,14 +13,12 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
     Row,
     Table,
     Uuid,
-    func,
     insert,
     or_,
     select,
@@ -30,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.registry.adapters.queries import by_id, equals, paged, tenant_scope, update_one
-from nastavnik.registry.adapters.tables import metadata, organisations
+from nastavnik.registry.adapters.tables import metadata, organisations, timestamps
 from nastavnik.registry.domain.partnerships import Partnership
 
 partnerships = Table(
@@ -42,8 +40,7 @@ partnerships = Table(
     Column("started_on", Date, nullable=False),
     Column("ended_on", Date),
     Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
     CheckConstraint("school_id <> partner_id", name="ck_partnerships_two_sides"),
     CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="ck_partnerships_dates"),
     Index(

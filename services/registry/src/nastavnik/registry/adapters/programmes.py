@@ -36,7 +36,7 @@ from nastavnik.registry.adapters.queries import (
     school_scope,
     update_many,
 )
-from nastavnik.registry.adapters.tables import metadata
+from nastavnik.registry.adapters.tables import metadata, timestamps
 from nastavnik.registry.domain.programmes import Programme, ProgrammeDetails, Swot
 
 programmes = Table(
@@ -55,8 +55,7 @@ programmes = Table(
     Column("stage", String, nullable=False),
     Column("closed_on", Date),
     Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
     UniqueConstraint("school_id", "external_id", name="uq_programmes_school_external_id"),
     Index("ix_programmes_form_year", "form", "academic_year"),
 )

@@ -12,7 +12,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -21,7 +20,6 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
-    func,
     select,
     tuple_,
 )
@@ -37,7 +35,7 @@ from nastavnik.registry.adapters.queries import (
     school_scope,
     update_many,
 )
-from nastavnik.registry.adapters.tables import metadata
+from nastavnik.registry.adapters.tables import metadata, timestamps
 from nastavnik.registry.domain.questionnaires import Answer, QuestionnaireResponse
 
 questionnaire_responses = Table(
@@ -55,8 +53,7 @@ questionnaire_responses = Table(
     Column("answered_on", Date, nullable=False),
     Column("retracted", Boolean, nullable=False, server_default="false"),
     Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
     UniqueConstraint(
         "programme_id", "participant_id", "moment", name="uq_questionnaire_responses_answer"
     ),

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -22,7 +21,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    func,
     select,
     tuple_,
 )
@@ -38,7 +36,7 @@ from nastavnik.registry.adapters.queries import (
     school_scope,
     update_many,
 )
-from nastavnik.registry.adapters.tables import metadata
+from nastavnik.registry.adapters.tables import metadata, timestamps
 from nastavnik.registry.domain.roadmaps import OPEN_STATUSES, RoadmapItem, RoadmapItemDetails
 
 roadmap_items = Table(
@@ -56,8 +54,7 @@ roadmap_items = Table(
     Column("done_on", Date),
     Column("removed", Boolean, nullable=False, server_default="false"),
     Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
     UniqueConstraint("programme_id", "external_id", name="uq_roadmap_items_programme_external_id"),
     Index("ix_roadmap_items_school_deadline", "school_id", "deadline"),
 )

@@ -1,6 +1,10 @@
-"""The registry's tables (SQLAlchemy Core). Shared tables come from libs/common."""
+"""The registry's metadata, the tables that several modules query (organisations,
+participants) and the columns many tables share. Every other table is defined in the module
+of its queries; the tables shared between services come from libs/common."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -20,6 +24,16 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 metadata = MetaData()
 
+
+def timestamps() -> list[Column[Any]]:
+    """A table's ``created_at`` and ``updated_at``, both set by the database on insert; every
+    update sets ``updated_at`` too (``queries.update_many``, ``queries.update_one``)."""
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
 organisations = Table(
     "organisations",
     metadata,
@@ -36,8 +50,7 @@ organisations = Table(
     Column("short_name", String),
     Column("address", String),
     Column("closed_on", Date),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
     UniqueConstraint("region_id", "external_id", name="uq_organisations_region_external_id"),
 )
 
@@ -65,7 +78,6 @@ participants = Table(
     Column("place_of_work", String),
     Column("graduation_year", Integer),
     Column("erased_on", Date),  # consent withdrawn and personal data erased on that date
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    *timestamps(),
     UniqueConstraint("school_id", "external_id", name="uq_participants_school_external_id"),
 )
