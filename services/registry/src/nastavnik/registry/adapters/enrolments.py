@@ -33,6 +33,7 @@ from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
     by_id,
     equals,
+    has_value,
     insert_many,
     paged,
     school_scope,
@@ -221,9 +222,7 @@ class EnrolmentRepository(SchoolRecordRepository):
                 (enrolments.c.role, where.role),
             ),
         ]
-        if where.ended is not None:
-            ended = enrolments.c.ended_on.is_not(None)
-            conditions.append(ended if where.ended else ~ended)
+        conditions += has_value(enrolments.c.ended_on, where.ended)
         order = [
             enrolments.c.programme_id,
             enrolments.c.role,

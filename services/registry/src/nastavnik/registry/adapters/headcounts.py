@@ -23,11 +23,17 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.registry.adapters.queries import by_id, equals, paged, tenant_scope, update_one
+from nastavnik.registry.adapters.queries import (
+    by_id,
+    equals,
+    insert_unless_exists,
+    paged,
+    tenant_scope,
+    update_one,
+)
 from nastavnik.registry.adapters.tables import metadata, organisations, timestamps
 from nastavnik.registry.domain.headcounts import GRADES, Figures, Headcount
 
@@ -138,18 +144,15 @@ class HeadcountRepository:
 
     async def add(self, headcount: Headcount) -> bool:
         """Insert; ``False`` if a concurrent request reported the same year first."""
-        statement = (
-            pg_insert(headcounts)
-            .values(
-                id=headcount.id,
-                organisation_id=headcount.organisation_id,
-                academic_year=headcount.academic_year,
-                **_values(headcount),
-            )
-            .on_conflict_do_nothing(constraint="uq_headcounts_organisation_year")
-            .returning(headcounts.c.id)
+        values = {
+            "id": headcount.id,
+            "organisation_id": headcount.organisation_id,
+            "academic_year": headcount.academic_year,
+            **_values(headcount),
+        }
+        return await insert_unless_exists(
+            self._session, headcounts, values, constraint="uq_headcounts_organisation_year"
         )
-        return (await self._session.execute(statement)).first() is not None
 
     async def save(self, headcount: Headcount) -> None:
         await update_one(self._session, headcounts, headcount.id, _values(headcount))

@@ -8,12 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole, OrganisationKind
-from nastavnik.registry.adapters.queries import by_id, equals, paged, update_one
+from nastavnik.registry.adapters.queries import (
+    by_id,
+    equals,
+    has_value,
+    insert_unless_exists,
+    paged,
+    update_one,
+)
 from nastavnik.registry.adapters.tables import organisations
 from nastavnik.registry.domain.organisations import Organisation
 
@@ -106,20 +112,17 @@ class OrganisationRepository:
 
     async def add(self, organisation: Organisation) -> bool:
         """Insert; ``False`` if a concurrent request inserted the same external_id first."""
-        statement = (
-            pg_insert(organisations)
-            .values(
-                id=organisation.id,
-                kind=organisation.kind.value,
-                parent_id=organisation.parent_id,
-                region_id=organisation.region_id,
-                municipality_id=organisation.municipality_id,
-                **_values(organisation),
-            )
-            .on_conflict_do_nothing(constraint="uq_organisations_region_external_id")
-            .returning(organisations.c.id)
+        values = {
+            "id": organisation.id,
+            "kind": organisation.kind.value,
+            "parent_id": organisation.parent_id,
+            "region_id": organisation.region_id,
+            "municipality_id": organisation.municipality_id,
+            **_values(organisation),
+        }
+        return await insert_unless_exists(
+            self._session, organisations, values, constraint="uq_organisations_region_external_id"
         )
-        return (await self._session.execute(statement)).first() is not None
 
     async def save(self, organisation: Organisation) -> None:
         await update_one(self._session, organisations, organisation.id, _values(organisation))
@@ -161,8 +164,7 @@ class OrganisationRepository:
             ),
         ]
         if where.active is not None:
-            closed = organisations.c.closed_on.is_(None)
-            conditions.append(closed if where.active else ~closed)
+            conditions += has_value(organisations.c.closed_on, not where.active)
         if where.name:
             pattern = f"%{_escape_like(where.name.lower().replace('ё', 'е'))}%"
             conditions.append(

@@ -27,7 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.registry.adapters.queries import by_id, equals, paged, tenant_scope, update_one
+from nastavnik.registry.adapters.queries import (
+    by_id,
+    equals,
+    has_value,
+    paged,
+    tenant_scope,
+    update_one,
+)
 from nastavnik.registry.adapters.tables import metadata, organisations, timestamps
 from nastavnik.registry.domain.partnerships import Partnership
 
@@ -148,9 +155,7 @@ class PartnershipRepository:
             conditions.append(
                 or_(partnerships.c.ended_on.is_(None), partnerships.c.ended_on >= day)
             )
-        if where.ended is not None:
-            has_end = partnerships.c.ended_on.is_not(None)
-            conditions.append(has_end if where.ended else ~has_end)
+        conditions += has_value(partnerships.c.ended_on, where.ended)
         joined = partnerships.join(organisations, organisations.c.id == partnerships.c.school_id)
         query = select(partnerships).select_from(joined)
         order = [partnerships.c.started_on.desc(), partnerships.c.id]

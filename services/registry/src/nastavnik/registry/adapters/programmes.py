@@ -31,6 +31,7 @@ from nastavnik.registry.adapters.queries import (
     SchoolRecordRepository,
     by_id,
     equals,
+    has_value,
     insert_many,
     paged,
     school_scope,
@@ -163,9 +164,7 @@ class ProgrammeRepository(SchoolRecordRepository):
                 (programmes.c.stage, where.stage),
             ),
         ]
-        if where.closed is not None:
-            closed = programmes.c.closed_on.is_not(None)
-            conditions.append(closed if where.closed else ~closed)
+        conditions += has_value(programmes.c.closed_on, where.closed)
         order = [
             programmes.c.academic_year.desc(),
             programmes.c.school_id,

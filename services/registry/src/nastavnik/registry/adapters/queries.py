@@ -1,12 +1,13 @@
 """Query helpers that the registry's repositories share.
 
 - ``school_scope`` and ``tenant_scope``: the condition on records that a principal may read,
-  and ``equals`` for a list's optional filters;
+  and ``equals`` and ``has_value`` for a list's optional filters;
 - ``lock_school`` and ``SchoolRecordRepository`` (the base of the repositories of records a
   school syncs in bulk): one school's upserts of one kind queue up;
 - ``by_id`` and ``paged``: a row by its id, and a list's page with the count of all its rows;
-- ``insert_many``, ``update_many`` and ``update_one``: batched inserts, updates by id that
-  also set ``updated_at``.
+- ``insert_many``, ``insert_unless_exists``, ``update_many`` and ``update_one``: batched
+  inserts, an insert that yields to a concurrent one, updates by id that also set
+  ``updated_at``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
@@ -74,6 +76,14 @@ def equals(*pairs: tuple[Any, object]) -> list[ColumnElement[bool]]:
         for column, value in pairs
         if value is not None
     ]
+
+
+def has_value(column: Any, wanted: bool | None) -> list[ColumnElement[bool]]:
+    """``column IS NOT NULL`` if ``wanted``, ``IS NULL`` if not, no condition for ``None``:
+    the optional filter on whether a record has, say, ended."""
+    if wanted is None:
+        return []
+    return [column.is_not(None) if wanted else column.is_(None)]
 
 
 async def lock_school(session: AsyncSession, kind: str, school_id: uuid.UUID) -> None:
@@ -135,6 +145,20 @@ async def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[s
     """Insert rows with one batched statement (every row has the same keys)."""
     if rows:
         await session.execute(insert(table), rows)
+
+
+async def insert_unless_exists(
+    session: AsyncSession, table: Table, values: dict[str, Any], *, constraint: str
+) -> bool:
+    """Insert a row; ``False`` if a concurrent request inserted one with the same unique key
+    (``constraint``) first."""
+    statement = (
+        pg_insert(table)
+        .values(values)
+        .on_conflict_do_nothing(constraint=constraint)
+        .returning(table.c.id)
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 async def update_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:

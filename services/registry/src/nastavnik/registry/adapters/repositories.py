@@ -33,7 +33,13 @@ from nastavnik.registry.adapters.consents import (
     consent_from_row,
     participant_consents,
 )
-from nastavnik.registry.adapters.queries import equals, paged, update_many, update_one
+from nastavnik.registry.adapters.queries import (
+    equals,
+    insert_unless_exists,
+    paged,
+    update_many,
+    update_one,
+)
 from nastavnik.registry.adapters.tables import participants
 from nastavnik.registry.domain.consents import ConsentStatus
 from nastavnik.registry.domain.organisations import Organisation
@@ -229,18 +235,15 @@ class ParticipantRepository:
 
     async def add(self, participant: Participant) -> bool:
         """Insert; ``False`` if a concurrent request inserted the same external_id first."""
-        statement = (
-            pg_insert(participants)
-            .values(
-                id=participant.id,
-                school_id=participant.school_id,
-                external_id=participant.external_id,
-                **_participant_values(participant),
-            )
-            .on_conflict_do_nothing(constraint="uq_participants_school_external_id")
-            .returning(participants.c.id)
+        values = {
+            "id": participant.id,
+            "school_id": participant.school_id,
+            "external_id": participant.external_id,
+            **_participant_values(participant),
+        }
+        return await insert_unless_exists(
+            self._session, participants, values, constraint="uq_participants_school_external_id"
         )
-        return (await self._session.execute(statement)).first() is not None
 
     async def save(self, participant: Participant) -> None:
         values = _participant_values(participant)
