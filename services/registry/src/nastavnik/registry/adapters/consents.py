@@ -94,22 +94,31 @@ def consent_from_row(row: Row[Any]) -> Consent | None:
     """The active consent from a participant row selected with ``active_columns``."""
     if row.consent_id is None:
         return None
+    return _consent(row, prefix="consent_")
+
+
+def _consent(row: Row[Any], prefix: str = "") -> Consent:
+    """A consent from a row with its columns, each name after ``prefix``."""
+
+    def column(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     representative = None
-    if any(getattr(row, f"consent_{name}") is not None for name in REPRESENTATIVE_COLUMNS):
+    if any(column(name) is not None for name in REPRESENTATIVE_COLUMNS):
         representative = Representative(
-            last_name=row.consent_representative_last_name,
-            first_name=row.consent_representative_first_name,
-            middle_name=row.consent_representative_middle_name,
-            email=row.consent_representative_email,
-            phone=row.consent_representative_phone,
+            last_name=column("representative_last_name"),
+            first_name=column("representative_first_name"),
+            middle_name=column("representative_middle_name"),
+            email=column("representative_email"),
+            phone=column("representative_phone"),
         )
     details = ConsentDetails(
-        given_on=row.consent_given_on,
-        basis=ConsentBasis(row.consent_basis),
-        given_by=ConsentGiver(row.consent_given_by),
+        given_on=column("given_on"),
+        basis=ConsentBasis(column("basis")),
+        given_by=ConsentGiver(column("given_by")),
         representative=representative,
     )
-    return Consent(row.consent_id, details)
+    return Consent(column("id"), details)
 
 
 def _representative_values(details: ConsentDetails) -> dict[str, str | None]:
@@ -216,19 +225,4 @@ class ConsentRecord:
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> ConsentRecord:
-        representative = None
-        if any(getattr(row, name) is not None for name in REPRESENTATIVE_COLUMNS):
-            representative = Representative(
-                last_name=row.representative_last_name,
-                first_name=row.representative_first_name,
-                middle_name=row.representative_middle_name,
-                email=row.representative_email,
-                phone=row.representative_phone,
-            )
-        details = ConsentDetails(
-            given_on=row.given_on,
-            basis=ConsentBasis(row.basis),
-            given_by=ConsentGiver(row.given_by),
-            representative=representative,
-        )
-        return cls(Consent(row.id, details), row.recorded_at, row.superseded_at, row.withdrawn_on)
+        return cls(_consent(row), row.recorded_at, row.superseded_at, row.withdrawn_on)
