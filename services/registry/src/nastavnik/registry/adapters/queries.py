@@ -2,8 +2,9 @@
 
 - ``school_scope`` and ``tenant_scope``: the condition on records that a principal may read,
   and ``equals`` and ``has_value`` for a list's optional filters;
-- ``lock_school`` and ``SchoolRecordRepository`` (the base of the repositories of records a
-  school syncs in bulk): one school's upserts of one kind queue up;
+- ``advisory_lock`` and the lock classes; ``lock_school`` and ``SchoolRecordRepository`` (the
+  base of the repositories of records a school syncs in bulk): one school's upserts of one
+  kind queue up;
 - ``by_id`` and ``paged``: a row by its id, and a list's page with the count of all its rows;
 - ``insert_many``, ``insert_unless_exists``, ``update_many`` and ``update_one``: batched
   inserts, an insert that yields to a concurrent one, updates by id that also set
@@ -38,7 +39,9 @@ from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole
 from nastavnik.registry.adapters.tables import organisations
 
-SCHOOL_LOCK = 7_340_102  # advisory lock class: one school's upserts of one kind in turn
+# the registry's advisory lock classes (libs/common takes 7_340_0xx)
+REFERENCE_LOCK = 7_340_101  # one region's reference lists change one at a time
+SCHOOL_LOCK = 7_340_102  # one school's upserts of one kind in turn
 
 
 def school_scope(principal: Principal, school_column: Any) -> ColumnElement[bool]:
@@ -86,13 +89,18 @@ def has_value(column: Any, wanted: bool | None) -> list[ColumnElement[bool]]:
     return [column.is_not(None) if wanted else column.is_(None)]
 
 
+async def advisory_lock(session: AsyncSession, lock_class: int, key: str) -> None:
+    """Hold the advisory lock of this class and key until the transaction ends."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(:class, hashtext(:key))"),
+        {"class": lock_class, "key": key},
+    )
+
+
 async def lock_school(session: AsyncSession, kind: str, school_id: uuid.UUID) -> None:
     """Serialise one school's upserts of one kind of record until the transaction ends, so
     that concurrent syncs of the same records queue up instead of racing to insert them."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(:class, hashtext(:key))"),
-        {"class": SCHOOL_LOCK, "key": f"{kind}:{school_id}"},
-    )
+    await advisory_lock(session, SCHOOL_LOCK, f"{kind}:{school_id}")
 
 
 class SchoolRecordRepository:

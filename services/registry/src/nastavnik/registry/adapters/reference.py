@@ -18,17 +18,15 @@ from sqlalchemy import (
     Uuid,
     func,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.contracts.events import ParticipantCategory, ReferenceKind
+from nastavnik.registry.adapters.queries import REFERENCE_LOCK, advisory_lock
 from nastavnik.registry.adapters.tables import metadata
 from nastavnik.registry.domain.reference import Catalog, ReferenceItem
-
-REFERENCE_LOCK = 7_340_101  # advisory lock class: one region's lists change one at a time
 
 reference_items = Table(
     "reference_items",
@@ -75,10 +73,7 @@ class ReferenceRepository:
 
     async def lock(self, region_id: uuid.UUID) -> None:
         """Serialise changes of one region's lists (held until the transaction ends)."""
-        await self._session.execute(
-            text("SELECT pg_advisory_xact_lock(:kind, hashtext(:region))"),
-            {"kind": REFERENCE_LOCK, "region": str(region_id)},
-        )
+        await advisory_lock(self._session, REFERENCE_LOCK, str(region_id))
 
     async def save(self, region_id: uuid.UUID, item: ReferenceItem) -> None:
         values = {
