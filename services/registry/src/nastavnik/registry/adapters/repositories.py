@@ -1,4 +1,6 @@
-"""All of the registry's queries live here; handlers never write SQL."""
+"""Participants' queries, the issue of access tokens (``tokens.py`` reads and revokes them)
+and ``is_transient``. Every other record's table and queries are in the module named after it,
+the helpers they share in ``queries.py``; handlers never write SQL."""
 
 from __future__ import annotations
 
