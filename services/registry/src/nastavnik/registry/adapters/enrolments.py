@@ -194,6 +194,25 @@ class EnrolmentRepository(SchoolRecordRepository):
         )
         return {(row.programme_id, row.external_id): row.id for row in rows}
 
+    async def schools_of_participant(self, participant_id: uuid.UUID) -> set[uuid.UUID]:
+        """The schools in whose programmes the participant is (or was) enrolled."""
+        found = await self._session.scalars(
+            select(enrolments.c.school_id)
+            .where(enrolments.c.participant_id == participant_id)
+            .distinct()
+        )
+        return set(found)
+
+    async def active_of_participant(self, participant_id: uuid.UUID) -> list[Enrolment]:
+        """The participant's enrolments that have not ended, in every school, locked."""
+        rows = await self._session.execute(
+            select(enrolments)
+            .where(enrolments.c.participant_id == participant_id, enrolments.c.ended_on.is_(None))
+            .order_by(enrolments.c.id)
+            .with_for_update()
+        )
+        return [_enrolment(row) for row in rows]
+
     async def add_many(self, new: Sequence[Enrolment]) -> None:
         rows = [
             {

@@ -341,4 +341,33 @@ async def end_enrolment(
     return enrolment
 
 
+async def end_for_withdrawn_consent(
+    uow: RegistryUnitOfWork, participant: Participant, withdrawn_on: date
+) -> list[Enrolment]:
+    """No consent, no matching: end every active enrolment of a participant whose consent
+    was withdrawn, in the caller's unit of work (``enrolment.ended``, reason
+    ``consent_withdrawn``, dated the withdrawal), so that matching drops the person.
+
+    The schools' enrolment locks are taken first (in order), so a concurrent upsert of an
+    enrolment of the person in those schools either commits before (and is ended here) or
+    runs after (and sees no consent)."""
+    schools = await uow.enrolments.schools_of_participant(participant.id)
+    for school_id in sorted(schools | {participant.school_id}):
+        await uow.enrolments.lock_school(school_id)
+    active = await uow.enrolments.active_of_participant(participant.id)
+    organisations = await uow.organisations.get_many({e.school_id for e in active})
+    ended: list[Enrolment] = []
+    for enrolment in active:
+        event = enrolment.end_for_withdrawn_consent(withdrawn_on)
+        if event is None:
+            continue
+        ended.append(enrolment)
+        tenant = organisations[enrolment.school_id].tenant
+        uow.emit(
+            registry_event(events.ENROLMENT_ENDED, event, enrolment.id, enrolment.version, tenant)
+        )
+    await uow.enrolments.save_many(ended)
+    return ended
+
+
 HANDLERS.update({UpsertEnrolments: upsert_enrolments, EndEnrolment: end_enrolment})

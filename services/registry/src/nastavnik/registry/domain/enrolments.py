@@ -362,3 +362,12 @@ class Enrolment:
         self.details = replace(self.details, ended_on=ended_on, end_reason=reason, end_note=note)
         self.version += 1
         return self._ended()
+
+    def end_for_withdrawn_consent(self, withdrawn_on: date) -> EnrolmentEnded | None:
+        """No consent, no matching: the participant's consent was withdrawn, so an active
+        enrolment ends on the withdrawal date (on the entry date, if the withdrawal is dated
+        before it) with the reason ``consent_withdrawn``. ``None`` when it has ended."""
+        if self.details.ended:
+            return None
+        ended_on = max(withdrawn_on, self.details.entered_on)
+        return self.end(ended_on, EnrolmentEndReason.CONSENT_WITHDRAWN, None)
