@@ -14,11 +14,15 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    String,
     and_,
+    any_,
+    bindparam,
     insert,
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +54,10 @@ from nastavnik.registry.domain.participants import (
     Participant,
     ParticipantDetails,
 )
+
+# what a participants import reads and writes (the outbox and the audit trail grow with it)
+STATISTICS_TABLES = ("participants", "participant_consents", "outbox", "audit_log")
+_EXTERNAL_IDS = bindparam("external_ids", type_=ARRAY(String))
 
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 
@@ -193,13 +201,15 @@ class ParticipantRepository:
             _with_consent()
             .where(
                 participants.c.school_id == school_id,
-                participants.c.external_id.in_(list(external_ids)),
+                # one array parameter: the same prepared statement for any number of ids
+                participants.c.external_id == any_(_EXTERNAL_IDS),
             )
             .order_by(participants.c.external_id)
         )
         if lock:
             statement = statement.with_for_update(of=participants)
-        rows = (await self._session.execute(statement)).all()
+        parameters = {"external_ids": list(external_ids)}
+        rows = (await self._session.execute(statement, parameters)).all()
         return {row.external_id: _participant(row) for row in rows}
 
     async def add_many(self, new: Sequence[Participant]) -> set[str]:
@@ -226,9 +236,11 @@ class ParticipantRepository:
         return set((await self._session.scalars(statement, rows)).all())
 
     async def refresh_statistics(self) -> None:
-        """ANALYZE after a bulk load: with statistics from an emptier table the planner
-        scans a whole school per lookup instead of probing the unique index."""
-        await self._session.execute(text("ANALYZE participants"))
+        """ANALYZE after a bulk load, every table an import reads or writes: with statistics
+        from emptier tables the planner scans a whole school per lookup (and hashes all the
+        consents for its LEFT JOIN) instead of probing the unique indexes."""
+        for table in STATISTICS_TABLES:
+            await self._session.execute(text(f"ANALYZE {table}"))
 
     async def save_many(self, changed: Sequence[Participant]) -> None:
         """Update many records with one batched statement (one round trip)."""

@@ -241,7 +241,10 @@ async def upsert_participants(
             results[index] = decided
     candidates.sort()
 
-    locked = await uow.participants.find_by_external_ids(school.id, candidates, lock=True)
+    # only records that exist are read again, locked (a first load reads once); a record
+    # created meanwhile by a concurrent request is caught by the insert's conflict below
+    stored = [external_id for external_id in candidates if external_id in current]
+    locked = await uow.participants.find_by_external_ids(school.id, stored, lock=True)
     created: list[tuple[int, Participant, Revision]] = []
     for external_id in candidates:
         index, submission = valid[external_id]

@@ -33,6 +33,10 @@ _ISO_DATE = re.compile(
 _GRADE = re.compile(
     r"^(\d{1,2})(?:\.0+)?\s*(?:-|–)?\s*[\"«“']?\s*(?:[а-яёa-z])?\s*[\"»”']?\s*(?:класс|кл\.?)?$"
 )
+# PostgreSQL refuses NUL in text, and no control character belongs in a register: the row is
+# rejected naming the field (not the whole upload by the database)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTER = "в значении есть недопустимый управляющий символ; уберите его"
 _EXCEL_EPOCH = date(1899, 12, 30)
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
@@ -53,6 +57,8 @@ def text(value: object) -> str | None:
         stripped = value.strip()
         if not stripped:
             return None
+        if _CONTROL.search(stripped):
+            raise ValueError(CONTROL_CHARACTER)
         return _SPACES.sub(" ", stripped) if _RUNS_OF_SPACE.search(stripped) else stripped
     if is_blank(value):
         return None
@@ -60,7 +66,10 @@ def text(value: object) -> str | None:
         raise ValueError("ожидается текст")
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # 12345 typed into an Excel cell comes back as 12345.0
-    return _SPACES.sub(" ", str(value)).strip()
+    result = _SPACES.sub(" ", str(value)).strip()
+    if _CONTROL.search(result):
+        raise ValueError(CONTROL_CHARACTER)
+    return result
 
 
 def external_id(value: object) -> str:
@@ -357,6 +366,8 @@ def subjects(value: object) -> tuple[str, ...]:
     result: list[str] = []
     for item in items:
         subject = _SPACES.sub(" ", str(item)).strip().lower()
+        if _CONTROL.search(subject):
+            raise ValueError(CONTROL_CHARACTER)
         if not subject:
             continue
         if len(subject) > MAX_SUBJECT_LENGTH:
