@@ -75,7 +75,11 @@ def build_event(
 ) -> Envelope:
     if not isinstance(data, spec.data_model):
         raise TypeError(f"{spec.type} expects {spec.data_model.__name__}, got {type(data)}")
-    return Envelope(
+    if sequence < 1:
+        raise ValueError(f"an event's sequence starts at 1, got {sequence}")
+    # every attribute is typed already (the data model and the tenant keys were validated):
+    # no second validation per event; the defaults (id, time, …) are filled in as usual
+    return Envelope.model_construct(
         source=f"/nastavnik/{source}",
         type=spec.type,
         subject=str(aggregate_id),

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nastavnik.common import ids
+
 SPEC_VERSION: Literal["1.0"] = "1.0"
 
 
@@ -29,7 +31,7 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     specversion: Literal["1.0"] = SPEC_VERSION
-    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    id: uuid.UUID = Field(default_factory=ids.uuid4)
     source: str = Field(description="The emitting service, e.g. /nastavnik/registry.")
     type: str = Field(
         description="Versioned event type, e.g. ru.nastavnik.participant.registered.v1"

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from nastavnik.common import ids
 from nastavnik.common.contracts.events import ConsentBasis, ConsentGiver, ParticipantCategory
 from nastavnik.registry.domain.violations import Violation
 
@@ -92,7 +93,7 @@ class Consent:
 
     @classmethod
     def new(cls, details: ConsentDetails) -> Consent:
-        return cls(uuid.uuid4(), details)
+        return cls(ids.uuid4(), details)
 
 
 def giver_for(representative: Representative | None) -> ConsentGiver:

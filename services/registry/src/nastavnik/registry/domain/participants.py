@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from nastavnik.common import ids
 from nastavnik.common.contracts import events
 from nastavnik.common.contracts.events import (
     ContactErased,
@@ -275,7 +276,7 @@ class Participant:
     ) -> tuple[Participant, Revision]:
         """A new participant with its consent (checked by ``check_submission``)."""
         active = Consent.new(consent)
-        participant = cls(uuid.uuid4(), school_id, external_id, details, consent=active)
+        participant = cls(ids.uuid4(), school_id, external_id, details, consent=active)
         facts = [Fact(events.PARTICIPANT_REGISTERED, participant._state(ParticipantRegistered))]
         if participant.published_contacts != NO_CONTACTS:
             facts.append(participant._contact_fact())
