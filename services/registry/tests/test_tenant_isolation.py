@@ -410,6 +410,14 @@ REQUESTS: dict[str, Callable[[World], Call]] = {
     f"POST {API}/questionnaire-responses/bulk": lambda w: Call(json=[SA_ANSWER]),
     f"POST {API}/questionnaire-responses/import": lambda w: _json_file([SA_ANSWER]),
     f"POST {API}/cases": lambda w: Call(json=SA_CASE | {"school_id": w.ids["sa"]}),
+    f"POST {API}/cases/bulk": lambda w: Call(json=[SA_CASE]),
+    f"POST {API}/cases/import": lambda w: _json_file([SA_CASE]),
+    f"POST {API}/partnerships/bulk": lambda w: Call(
+        json=[{"school_id": w.ids["sa"], "partner_id": w.ids["p"], "started_on": "2025-09-01"}]
+    ),
+    f"POST {API}/partnerships/import": lambda w: _json_file(
+        [{"school_id": w.ids["sa"], "partner_external_id": "col-p", "started_on": "2025-09-01"}]
+    ),
 }
 
 # --- what each route may answer ------------------------------------------------------------------
@@ -433,6 +441,8 @@ ROW_SCOPED = {
     f"POST {API}/organisations/import",
     f"POST {API}/headcounts/bulk",
     f"POST {API}/headcounts/import",
+    f"POST {API}/partnerships/bulk",
+    f"POST {API}/partnerships/import",
 }
 
 
@@ -551,10 +561,14 @@ SA_STEPS: tuple[tuple[str, str | None, str], ...] = (
     (f"POST {API}/questionnaire-responses/bulk", None, ""),
     (f"POST {API}/questionnaire-responses/import", None, ""),
     (f"POST {API}/cases", "sa_case", "case"),
+    (f"POST {API}/cases/bulk", None, ""),
+    (f"POST {API}/cases/import", None, ""),
     (f"POST {API}/headcounts", "sa_headcount", "headcount"),
     (f"POST {API}/headcounts/bulk", None, ""),
     (f"POST {API}/headcounts/import", None, ""),
     (f"POST {API}/partnerships", "sa_partnership", "partnership"),
+    (f"POST {API}/partnerships/bulk", None, ""),
+    (f"POST {API}/partnerships/import", None, ""),
 )
 SA_RECORD_KEYS = (("sa", "organisation"), *((k, w) for _, k, w in SA_STEPS if k))
 

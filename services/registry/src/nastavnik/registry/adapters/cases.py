@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +107,19 @@ class CaseRepository(SchoolRecordRepository):
             )
         ).first()
         return _case(row) if row else None
+
+    async def find_by_external_ids(
+        self, school_id: uuid.UUID, external_ids: Collection[str]
+    ) -> dict[str, Case]:
+        """The school's cases with these external ids, by external id."""
+        if not external_ids:
+            return {}
+        rows = await self._session.execute(
+            select(cases).where(
+                cases.c.school_id == school_id, cases.c.external_id.in_(list(external_ids))
+            )
+        )
+        return {row.external_id: _case(row) for row in rows}
 
     async def add(self, case: Case) -> None:
         await self._session.execute(

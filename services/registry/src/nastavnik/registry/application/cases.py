@@ -1,5 +1,5 @@
-"""Use cases of best-practice cases: a school publishes (upserts by external_id) and
-withdraws its cases; the whole region reads them."""
+"""Use cases of best-practice cases: a school publishes (upserts by external_id, one or a
+batch) and withdraws its cases; the whole region reads them."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from nastavnik.common.contracts.events import ReferenceKind
 from nastavnik.common.problems import not_found
 from nastavnik.registry.application.handlers import HANDLERS, UpsertOutcome, writable_school
 from nastavnik.registry.application.programmes import (
+    Upserted,
     programme_missing,
     registry_event,
-    rules_problem,
+    single,
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.cases import Case, CaseDetails, CaseSubmission, check_case
 from nastavnik.registry.domain.participants import Violation
+from nastavnik.registry.domain.programmes import Programme
+from nastavnik.registry.domain.reference import Catalog
 
 
 @dataclass(frozen=True)
@@ -28,18 +31,27 @@ class UpsertCase:
 
 
 @dataclass(frozen=True)
+class UpsertCases:
+    """Publish or update cases of one school in one transaction (a chunk of a bulk import).
+    No two submissions share an external_id."""
+
+    school_id: uuid.UUID
+    submissions: tuple[CaseSubmission, ...]
+
+
+@dataclass(frozen=True)
 class WithdrawCase:
     case_id: uuid.UUID
 
 
-async def upsert_case(
-    uow: RegistryUnitOfWork, principal: Principal, command: UpsertCase
-) -> tuple[Case, UpsertOutcome]:
-    school = await writable_school(uow, principal, command.school_id)
-    await uow.cases.lock_school(school.id)
-    submission = command.submission
-    current = await uow.cases.find_by_external_id(school.id, submission.external_id)
-    catalog = await uow.reference.catalog(school.region_id)
+def _details(
+    submission: CaseSubmission,
+    current: Case | None,
+    catalog: Catalog,
+    programmes: dict[str, Programme],
+) -> CaseDetails | list[Violation]:
+    """The case as the school describes it (form and programme resolved), or its
+    violations."""
     violations: list[Violation] = []
     form = catalog.choose(
         ReferenceKind.FORM,
@@ -51,11 +63,9 @@ async def upsert_case(
         violations.append(form)
     programme_id: uuid.UUID | None = None
     if submission.programme_external_id is not None:
-        found = await uow.programmes.find_by_external_ids(
-            school.id, [submission.programme_external_id]
-        )
-        if submission.programme_external_id in found:
-            programme_id = found[submission.programme_external_id].id
+        programme = programmes.get(submission.programme_external_id)
+        if programme is not None:
+            programme_id = programme.id
         else:
             violations.append(
                 programme_missing("programme_external_id", submission.programme_external_id)
@@ -68,23 +78,58 @@ async def upsert_case(
         programme_id=programme_id,
     )
     violations += check_case(details)
-    if violations:
-        raise rules_problem(violations, "кейса")
-    if current is None:
-        case, published = Case.publish(school.id, submission.external_id, details)
-        await uow.cases.add(case)
-        uow.emit(registry_event(events.CASE_PUBLISHED, published, case.id, 1, school.tenant))
-        await uow.commit()
-        return case, UpsertOutcome.CREATED
-    updated = current.revise(details)
-    if updated is None:
-        return current, UpsertOutcome.UNCHANGED
-    await uow.cases.save(current)
-    uow.emit(
-        registry_event(events.CASE_UPDATED, updated, current.id, current.version, school.tenant)
+    return violations or details
+
+
+async def upsert_cases(
+    uow: RegistryUnitOfWork, principal: Principal, command: UpsertCases
+) -> list[Upserted[Case]]:
+    school = await writable_school(uow, principal, command.school_id)
+    await uow.cases.lock_school(school.id)
+    submissions = command.submissions
+    existing = await uow.cases.find_by_external_ids(school.id, {s.external_id for s in submissions})
+    catalog = await uow.reference.catalog(school.region_id)
+    programmes = await uow.programmes.find_by_external_ids(
+        school.id, {s.programme_external_id for s in submissions if s.programme_external_id}
     )
-    await uow.commit()
-    return current, UpsertOutcome.UPDATED
+    results: list[Upserted[Case]] = []
+    changed = False
+    for submission in submissions:
+        current = existing.get(submission.external_id)
+        details = _details(submission, current, catalog, programmes)
+        if isinstance(details, list):
+            results.append(Upserted(None, tuple(details), current))
+            continue
+        if current is None:
+            case, published = Case.publish(school.id, submission.external_id, details)
+            await uow.cases.add(case)
+            uow.emit(registry_event(events.CASE_PUBLISHED, published, case.id, 1, school.tenant))
+            results.append(Upserted(UpsertOutcome.CREATED, record=case))
+            changed = True
+            continue
+        updated = current.revise(details)
+        if updated is None:
+            results.append(Upserted(UpsertOutcome.UNCHANGED, record=current))
+            continue
+        await uow.cases.save(current)
+        uow.emit(
+            registry_event(events.CASE_UPDATED, updated, current.id, current.version, school.tenant)
+        )
+        results.append(Upserted(UpsertOutcome.UPDATED, record=current))
+        changed = True
+    if changed:
+        await uow.commit()
+    return results
+
+
+async def upsert_case(
+    uow: RegistryUnitOfWork, principal: Principal, command: UpsertCase
+) -> tuple[Case, UpsertOutcome]:
+    """One case: a batch of one, its violations a 422 problem."""
+    results = await upsert_cases(
+        uow, principal, UpsertCases(command.school_id, (command.submission,))
+    )
+    return single(results, "кейса")
 
 
 async def withdraw_case(
@@ -105,4 +150,4 @@ async def withdraw_case(
     return case
 
 
-HANDLERS.update({UpsertCase: upsert_case, WithdrawCase: withdraw_case})
+HANDLERS.update({UpsertCase: upsert_case, UpsertCases: upsert_cases, WithdrawCase: withdraw_case})

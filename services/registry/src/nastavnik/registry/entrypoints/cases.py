@@ -1,5 +1,5 @@
-"""Best-practice case routes: a school publishes (upserts by external_id) and withdraws its
-cases; everyone in the region reads them."""
+"""Best-practice case routes: a school publishes (upserts by external_id, one, a JSON list or
+a CSV / XLSX / JSON file) and withdraws its cases; everyone in the region reads them."""
 
 from __future__ import annotations
 
@@ -15,25 +15,37 @@ from nastavnik.common.contracts.events import ReferenceKind
 from nastavnik.common.problems import not_found
 from nastavnik.registry.adapters.cases import CaseFilter
 from nastavnik.registry.application import handlers
-from nastavnik.registry.application.cases import UpsertCase, WithdrawCase
+from nastavnik.registry.application.cases import UpsertCase, UpsertCases, WithdrawCase
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.cases import Case, CaseSubmission
-from nastavnik.registry.entrypoints.programmes import Reference, reference_code, target_school
+from nastavnik.registry.entrypoints.programmes import (
+    Reference,
+    SchoolBulk,
+    add_school_bulk_routes,
+    reference_code,
+    target_school,
+)
 from nastavnik.registry.entrypoints.schemas import ExternalId, Page, Strict
+from nastavnik.registry.intake.cases import CASE_COLUMNS, parse_case
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Story = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Link = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class CaseIn(Strict):
+class CaseItem(Strict):
+    """A school's best-practice case; the form by code or Russian title."""
+
     external_id: ExternalId = Field(description="The school's own id of the case (upsert key)")
-    school_id: uuid.UUID | None = Field(default=None, description="Defaults to the token's")
     title: Title
     form: Reference = Field(description="A form of the region's list: code or title")
     text: Story
     links: list[Link] = Field(default_factory=list, max_length=20)
     programme_external_id: ExternalId | None = None
+
+
+class CaseIn(CaseItem):
+    school_id: uuid.UUID | None = Field(default=None, description="Defaults to the token's")
 
 
 class CaseOut(BaseModel):
@@ -70,12 +82,30 @@ def case_out(case: Case) -> CaseOut:
     )
 
 
+CASE_BULK = SchoolBulk[CaseSubmission](
+    path="/cases",
+    tag="cases",
+    plural="cases",
+    columns=CASE_COLUMNS,
+    parse=parse_case,
+    command=lambda school_id, submissions: UpsertCases(school_id, submissions),
+    item=CaseItem,
+    duplicate_field="external_id",
+    duplicate_noun="одну строку на кейс",
+    key_description="the case's external_id",
+    columns_description="«Внешний ID» (код кейса), «Название», «Форма наставничества» (код "
+    "или название), «Описание», «Ссылки» (через пробел, «;» или с новой строки), «Программа» "
+    "(её внешний ID).",
+)
+
+
 def add_case_routes(
     router: APIRouter,
     new_uow: Callable[[], RegistryUnitOfWork],
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> None:
     caller = Depends(authenticate)
+    add_school_bulk_routes(router, new_uow, authenticate, CASE_BULK)
 
     @router.post(
         "/cases",

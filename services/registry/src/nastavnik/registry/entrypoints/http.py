@@ -31,6 +31,7 @@ from nastavnik.registry.entrypoints.headcounts import add_headcount_routes
 from nastavnik.registry.entrypoints.imports import add_import_routes
 from nastavnik.registry.entrypoints.organisation_imports import add_organisation_import_routes
 from nastavnik.registry.entrypoints.organisations import add_organisation_routes, organisation_out
+from nastavnik.registry.entrypoints.partnership_imports import add_partnership_import_routes
 from nastavnik.registry.entrypoints.partnerships import add_partnership_routes
 from nastavnik.registry.entrypoints.programmes import add_programme_routes
 from nastavnik.registry.entrypoints.questionnaires import add_questionnaire_routes
@@ -98,6 +99,7 @@ def build_router(api: RegistryApi) -> APIRouter:
     add_organisation_routes(router, api.new_uow, api.authenticate)
     add_organisation_import_routes(router, api.new_uow, api.authenticate)
     add_headcount_routes(router, api.new_uow, api.authenticate)
+    add_partnership_import_routes(router, api.new_uow, api.authenticate)
     add_partnership_routes(router, api.new_uow, api.authenticate)
     add_token_routes(router, api.new_uow, api.authenticate)
     for add_routes in (

@@ -12,8 +12,16 @@ import json
 import re
 import tempfile
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Sequence,
+)
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 from urllib.parse import unquote
@@ -25,9 +33,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from nastavnik.common.auth import Principal
+from nastavnik.common.contracts.events import AccessRole
 from nastavnik.common.problems import FieldError, Problem, ProblemError, invalid_field
 from nastavnik.registry.application import bulk
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.domain.participants import Violation
 from nastavnik.registry.entrypoints.schemas import ImportReport, ReportMode
 from nastavnik.registry.intake import IntakeError, JsonReader, RowReader, SourceRow, open_reader
 from nastavnik.registry.intake.columns import ColumnLayout
@@ -430,3 +440,92 @@ def bulk_body(item: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI request body of a JSON batch of ``item``."""
     items = {"type": "array", "items": item}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": items}}}}
+
+
+@dataclass(frozen=True)
+class RowBulk:
+    """A kind of record whose rows name their own organisations (partnerships, …): the
+    routes ``POST {path}/bulk`` (a JSON list) and ``POST {path}/import`` (CSV, XLSX or JSON)
+    for the ``writers``, with no ``school_id`` parameter; each row is checked for access when
+    applied. (The records of one school's programmes: ``programmes.SchoolBulk``.)"""
+
+    path: str  # "/partnerships"
+    tag: str
+    plural: str  # English, for summaries: "partnerships"
+    columns: ColumnLayout
+    parse: Callable[[SourceRow], Any]  # a record with ``row`` and ``key``, or a RejectedRow
+    command: Callable[[tuple[Any, ...]], object]  # one chunk's records → the batch command
+    duplicate: Callable[[Any, int], Violation]  # a later row of a key → why it is rejected
+    item: type[BaseModel]  # one element of the JSON list
+    writers: tuple[AccessRole, ...]
+    key_description: str  # how the report's external_id names a row
+    columns_description: str
+
+
+def add_row_bulk_routes(
+    router: APIRouter,
+    new_uow: Callable[[], RegistryUnitOfWork],
+    authenticate: Callable[..., Awaitable[Principal]],
+    kind: RowBulk,
+) -> None:
+    caller = Depends(authenticate)
+
+    async def respond(
+        request: Request, principal: Principal, report: ReportMode, *, json_only: bool
+    ) -> StreamingResponse:
+        principal.require(*kind.writers)  # before the body is read
+
+        async def run(
+            chunks: AsyncGenerator[list[Any], None], sink: bulk.ReportSink
+        ) -> bulk.ImportSummary:
+            async def apply(records: Sequence[Any]) -> Any:
+                command = kind.command(tuple(records))
+                return await bulk.run_with_retry(new_uow, principal, command)
+
+            return await bulk.import_records(chunks, apply, sink, kind.duplicate)
+
+        async with uploaded_reader(request, kind.columns, json_only=json_only) as rows:
+            return await report_of(rows, kind.parse, run, report)
+
+    description = (
+        f"{REPORT_DESCRIPTION} A row's external_id in the report is {kind.key_description}."
+    )
+    item = item_schema(kind.item)
+
+    @router.post(
+        f"{kind.path}/bulk",
+        tags=[kind.tag],
+        summary=f"Create or update many {kind.plural} from a JSON list (per-row report)",
+        description=description,
+        response_model=ImportReport,
+        responses=UPLOAD_PROBLEMS,
+        openapi_extra=bulk_body(item),
+        name=f"bulk_{kind.tag}",
+    )
+    async def bulk_route(
+        request: Request,
+        principal: Principal = caller,
+        report: ReportMode = Query(default=ReportMode.ALL),
+    ) -> StreamingResponse:
+        return await respond(request, principal, report, json_only=True)
+
+    @router.post(
+        f"{kind.path}/import",
+        tags=[kind.tag],
+        summary=f"Import {kind.plural} from a CSV, XLSX or JSON file (per-row report)",
+        description=f"{description} Columns: {kind.columns_description}",
+        response_model=ImportReport,
+        responses=UPLOAD_PROBLEMS,
+        openapi_extra=import_body(
+            item,
+            "A CSV (UTF-8 or Windows-1251, «;» or «,»), XLSX (the first sheet) or JSON file "
+            "with a header row.",
+        ),
+        name=f"import_{kind.tag}",
+    )
+    async def import_route(
+        request: Request,
+        principal: Principal = caller,
+        report: ReportMode = Query(default=ReportMode.ALL),
+    ) -> StreamingResponse:
+        return await respond(request, principal, report, json_only=False)

@@ -61,13 +61,24 @@ class RowFields:
 
     def label(self, *fields: str) -> str | None:
         """The row's key as far as it can be read (for a rejected row's report)."""
-        parts = [
-            values.text(self.raw.get(field)) if _scalar(self.raw.get(field)) else None
-            for field in fields
-        ]
+        parts = [_label_part(self.raw.get(field)) for field in fields]
         if not parts or parts[0] is None:
             return None
         return " / ".join(part or "?" for part in parts)
+
+    def add_once(self, violations: list[Violation]) -> None:
+        """Record problems found by a check of the whole row, unless a field's reader has
+        already reported the same."""
+        self.errors += [v for v in violations if v not in self.errors]
+
+
+def _label_part(value: object) -> str | None:
+    if not _scalar(value):
+        return None
+    try:
+        return values.text(value)
+    except ValueError:  # unreadable (a control character): reported by the field's reader
+        return None
 
 
 def _scalar(value: object) -> bool:
