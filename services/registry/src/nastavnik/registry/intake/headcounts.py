@@ -253,7 +253,8 @@ def parse_row(source: SourceRow, today: date) -> HeadcountRecord | RejectedRow:
     key = organisation_external_id or (str(organisation_id) if organisation_id else None)
     label = f"{key or ''} {year or year_text or ''}".strip() or None
     if errors or year is None or teachers is None or young is None:
-        return RejectedRow(source.number, label, tuple(errors))
+        # a control character is found by the row check and by the field's reader: once
+        return RejectedRow(source.number, label, tuple(dict.fromkeys(errors)))
     return HeadcountRecord(
         row=source.number,
         academic_year=year,

@@ -269,7 +269,8 @@ def parse_row(source: SourceRow) -> OrganisationRecord | RejectedRow:
     if name is not None:
         errors += check_details(details)
     if errors or key is None or organisation_kind is None:
-        return RejectedRow(source.number, key, tuple(errors))
+        # a control character is found by the row check and by the field's reader: once
+        return RejectedRow(source.number, key, tuple(dict.fromkeys(errors)))
     return OrganisationRecord(
         row=source.number,
         external_id=key,
