@@ -60,7 +60,8 @@ class Registry:
     async def outbox_events(self, *types: str) -> list[dict[str, Any]]:
         """Envelopes staged in the outbox (all of them, or those of the given short types)."""
         async with self.sessions() as session:
-            payloads = (await session.scalars(select(outbox.c.payload))).all()
+            in_order = select(outbox.c.payload).order_by(outbox.c.position)
+            payloads = (await session.scalars(in_order)).all()
         envelopes = [json.loads(payload) for payload in payloads]
         if types:
             wanted = {f"ru.nastavnik.{name}.v1" for name in types}
