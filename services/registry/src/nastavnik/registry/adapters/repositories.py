@@ -41,7 +41,6 @@ from nastavnik.registry.adapters.consents import (
 )
 from nastavnik.registry.adapters.queries import (
     equals,
-    insert_unless_exists,
     paged,
     update_many,
     update_one,
@@ -177,18 +176,6 @@ class ParticipantRepository:
         row = (await self._session.execute(statement)).first()
         return _participant(row) if row else None
 
-    async def lock_by_external_id(
-        self, school_id: uuid.UUID, external_id: str
-    ) -> Participant | None:
-        """Read a school's record for update, so concurrent syncs of it queue up."""
-        statement = (
-            _with_consent()
-            .where(participants.c.school_id == school_id, participants.c.external_id == external_id)
-            .with_for_update(of=participants)
-        )
-        row = (await self._session.execute(statement)).first()
-        return _participant(row) if row else None
-
     async def find_by_external_ids(
         self, school_id: uuid.UUID, external_ids: Collection[str], *, lock: bool = False
     ) -> dict[str, Participant]:
@@ -246,18 +233,6 @@ class ParticipantRepository:
         """Update many records with one batched statement (one round trip)."""
         rows = [{"id": p.id} | _participant_values(p) for p in changed]
         await update_many(self._session, participants, rows)
-
-    async def add(self, participant: Participant) -> bool:
-        """Insert; ``False`` if a concurrent request inserted the same external_id first."""
-        values = {
-            "id": participant.id,
-            "school_id": participant.school_id,
-            "external_id": participant.external_id,
-            **_participant_values(participant),
-        }
-        return await insert_unless_exists(
-            self._session, participants, values, constraint="uq_participants_school_external_id"
-        )
 
     async def save(self, participant: Participant) -> None:
         values = _participant_values(participant)

@@ -295,36 +295,14 @@ def rule_problem(violations: Sequence[Violation]) -> ProblemError:
 async def upsert_participant(
     uow: RegistryUnitOfWork, principal: Principal, command: UpsertParticipant
 ) -> tuple[Participant, UpsertOutcome]:
-    school = await _school_for_writing(uow, principal, command.school_id)
-    today = date.today()
+    """The single POST: a batch of one, whose rule violations become a 422 problem."""
     submission = ParticipantSubmission(command.external_id, command.details, command.consent)
-    violations = check_submission(command.details, command.consent, today)
-    if violations:
-        raise rule_problem(violations)
-    existing = await uow.participants.lock_by_external_id(school.id, command.external_id)
-    if existing is None:
-        if command.consent is None:
-            raise rule_problem([missing_consent()])
-        participant, revision = Participant.register(
-            school.id, command.external_id, command.details, command.consent
-        )
-        if await uow.participants.add(participant):
-            await store_revisions(uow, school, [(participant, revision)])
-            await uow.commit()
-            return participant, UpsertOutcome.CREATED
-        # a concurrent request created it first: treat ours as an update of that record
-        existing = await uow.participants.lock_by_external_id(school.id, command.external_id)
-        assert existing is not None
-    decided = _assess(existing, submission, today)
-    if decided is not None and decided.violations:
-        raise rule_problem(decided.violations)
-    if decided is not None:
-        return existing, UpsertOutcome.UNCHANGED
-    revision = existing.revise(command.details, command.consent)
-    await uow.participants.save(existing)
-    await store_revisions(uow, school, [(existing, revision)])
-    await uow.commit()
-    return existing, UpsertOutcome.UPDATED
+    batch = UpsertParticipants(school_id=command.school_id, participants=(submission,))
+    [result] = await upsert_participants(uow, principal, batch)
+    if result.outcome is None:
+        raise rule_problem(result.violations)
+    stored = await uow.participants.find_by_external_ids(command.school_id, [command.external_id])
+    return stored[command.external_id], result.outcome
 
 
 async def withdraw_participant(
