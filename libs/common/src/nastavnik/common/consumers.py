@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from nastavnik.common import metrics
 from nastavnik.common.compat import install_fetch_timeout_shim
 from nastavnik.common.contracts.envelope import Envelope
-from nastavnik.common.contracts.events import EventSpec
+from nastavnik.common.contracts.events import ALL_EVENTS, EventSpec
 from nastavnik.common.contracts.streams import StreamSpec, dead_letter_subject
 from nastavnik.common.inbox import claim_new_events
 from nastavnik.common.logging import event_context
@@ -72,9 +72,26 @@ class ConsumerSpec:
     stream: StreamSpec
     handlers: Mapping[EventSpec[Any], BatchHandler]
 
+    def __post_init__(self) -> None:
+        # On a keyed stream every event type shares the subjects: a consumer of one gets them
+        # all, and one it had no handler for would be dead-lettered (personal data and all).
+        handled = set(self.handlers)
+        unhandled = sorted(
+            other.type
+            for spec in handled
+            if spec.stream.keyed_by
+            for other in ALL_EVENTS
+            if other.stream == spec.stream and other not in handled
+        )
+        if unhandled:
+            raise ValueError(
+                f"consumer {self.name} reads a keyed stream and must handle all of its events: "
+                f"{', '.join(dict.fromkeys(unhandled))} missing"
+            )
+
     @property
     def filter_subjects(self) -> list[str]:
-        return sorted({spec.subject for spec in self.handlers})
+        return sorted({spec.filter_subject for spec in self.handlers})
 
     def handler_for(self, event_type: str) -> BatchHandler | None:
         found = self._by_type.get(event_type)

@@ -51,6 +51,13 @@ def build_document() -> dict[str, Any]:
             "description": f"Stream {spec.stream.name}: {spec.stream.description}",
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
         }
+        if spec.stream.keyed_by:
+            channels[name]["parameters"] = {
+                spec.stream.keyed_by: {
+                    "description": "The aggregate (the envelope's subject). Every event type of "
+                    "the stream shares this subject; the stream keeps only the newest message."
+                }
+            }
         operations[f"publish.{name}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{name}"},

@@ -7,6 +7,8 @@ old one stays until every consumer has moved.
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,8 +25,16 @@ DataT = TypeVar("DataT", bound=BaseModel)
 TYPE_PREFIX = "ru.nastavnik"
 
 
+# What a subject token may not hold: the separator, the wildcards, white space.
+_NOT_A_TOKEN = re.compile(r"[.*>\s]")
+
+
 @dataclass(frozen=True)
 class EventSpec(Generic[DataT]):
+    """An event type. On most streams its subject is ``<prefix><name>.v<version>``; on a keyed
+    stream (``StreamSpec.keyed_by``) every event about an aggregate goes to ``<prefix><aggregate>``,
+    where the newest one replaces the earlier ones (the type is in the envelope)."""
+
     name: str
     version: int
     stream: StreamSpec
@@ -34,9 +44,29 @@ class EventSpec(Generic[DataT]):
     def type(self) -> str:
         return f"{TYPE_PREFIX}.{self.name}.v{self.version}"
 
-    @property
+    @functools.cached_property
     def subject(self) -> str:
-        return f"{self.stream.subjects[0].removesuffix('>')}{self.name}.v{self.version}"
+        """The subject, or on a keyed stream the parameterised channel address AsyncAPI shows
+        (``contacts.{participant_id}``): never published to, see ``subject_for``."""
+        if self.stream.keyed_by:
+            return f"{self.stream.subject_prefix}{{{self.stream.keyed_by}}}"
+        return f"{self.stream.subject_prefix}{self.name}.v{self.version}"
+
+    @property
+    def filter_subject(self) -> str:
+        """What a consumer of this event filters on (``contacts.*`` on a keyed stream: it then
+        gets every event type of the stream, and must handle them all)."""
+        if self.stream.keyed_by:
+            return f"{self.stream.subject_prefix}*"
+        return self.subject
+
+    def subject_for(self, aggregate: str) -> str:
+        """The NATS subject of this event about ``aggregate`` (the envelope's ``subject``)."""
+        if not self.stream.keyed_by:
+            return self.subject
+        if not aggregate or _NOT_A_TOKEN.search(aggregate):
+            raise ValueError(f"{self.type}: {aggregate!r} cannot be a subject token")
+        return f"{self.stream.subject_prefix}{aggregate}"
 
 
 class EventData(BaseModel):
