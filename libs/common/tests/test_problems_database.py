@@ -53,6 +53,14 @@ def app() -> FastAPI:
     async def duplicate() -> None:
         raise database_error("23505")
 
+    @application.get("/shutting-down")
+    async def shutting_down() -> None:
+        raise database_error("57P01")  # admin_shutdown: the server is restarting
+
+    @application.get("/refused")
+    async def refused() -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
     return application
 
 
@@ -81,3 +89,20 @@ async def test_refused_data_is_a_422_problem_and_other_database_errors_stay_500(
     assert overflow.json()["errors"][0]["code"] == "out_of_range"
     assert other.status_code == 500
     assert other.json()["type"].endswith("/internal")
+
+
+async def test_an_unreachable_database_is_a_503_to_retry() -> None:
+    transport = httpx.ASGITransport(app=app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        answers = [await http.get("/shutting-down"), await http.get("/refused")]
+        other = await http.get("/duplicate")
+
+    for answer in answers:
+        assert answer.status_code == 503
+        assert answer.headers["retry-after"] == "5"
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["type"].endswith("/unavailable")
+        assert "Idempotency-Key" in answer.json()["detail"]
+    # a failed request may have stored part of its work: the answer promises nothing else
+    assert "не изменены" not in other.json()["detail"]
+    assert "Idempotency-Key" in other.json()["detail"]

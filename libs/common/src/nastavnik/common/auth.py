@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from fastapi import Request
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Column, DateTime, String, Table, Uuid, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -128,18 +129,30 @@ async def load_principal(session: AsyncSession, plaintext: str) -> Principal | N
     )
 
 
+# Declares the scheme in the OpenAPI (``components.securitySchemes.bearer`` and each operation's
+# ``security``), so that a client generated from it sends the token; the checks stay ours
+# (auto_error off: FastAPI's own 403 would not be a problem document).
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="nst_<id>_<secret>",
+    description="Токен доступа, выданный администратором региона: Authorization: Bearer <токен>",
+    auto_error=False,
+)
+
+
 def bearer_authenticator(
     session_factory: async_sessionmaker[AsyncSession],
-) -> Callable[[Request], Awaitable[Principal]]:
+) -> Callable[..., Awaitable[Principal]]:
     """A FastAPI dependency that turns ``Authorization: Bearer ...`` into a ``Principal``."""
 
-    async def authenticate(request: Request) -> Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+    async def authenticate(
+        credentials: HTTPAuthorizationCredentials | None = Depends(BEARER),
+    ) -> Principal:
+        token = credentials.credentials.strip() if credentials else ""
+        if not token:
             raise unauthorized("Передайте токен в заголовке Authorization: Bearer <токен>")
         async with session_factory() as session:
-            principal = await load_principal(session, token.strip())
+            principal = await load_principal(session, token)
         if principal is None:
             raise unauthorized("Токен недействителен, отозван или истёк")
         return principal

@@ -15,7 +15,8 @@ the first answer back without the request being executed again.
 - The answer is stored after the handler has committed its effects. A crash between the two
   means the retry executes again: the effects must therefore be idempotent on their own too
   (upserts by ``external_id`` are), which makes the key an at-least-once execution with
-  exactly-once effects.
+  exactly-once effects. A database restart while the request runs ends the lock with its
+  connection; an answer the application still gave is then stored through a new connection.
 - Request bodies are spooled to a temporary file while hashed (flat memory for large uploads)
   and handed on to the application unchanged.
 
@@ -42,6 +43,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import (
     Column,
     DateTime,
@@ -56,12 +58,14 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nastavnik.common.auth import BEARER
 from nastavnik.common.problems import Problem, ProblemError, problem_response
 
 HEADER = "idempotency-key"
@@ -119,15 +123,16 @@ Identify = Callable[[Request], Awaitable[str | None]]
 
 
 def identify_by(
-    authenticate: Callable[[Request], Awaitable[Any]],
+    authenticate: Callable[[HTTPAuthorizationCredentials | None], Awaitable[Any]],
     identity: Callable[[Any], object] = lambda principal: principal.token_id,
 ) -> Identify:
-    """Turn a service's authenticator into ``identify``: an unauthenticated request gets
-    ``None`` and passes through untouched (the route answers 401 itself)."""
+    """Turn a service's bearer authenticator (``auth.bearer_authenticator``) into
+    ``identify``: an unauthenticated request gets ``None`` and passes through untouched (the
+    route answers 401 itself)."""
 
     async def identify(request: Request) -> str | None:
         try:
-            principal = await authenticate(request)
+            principal = await authenticate(await BEARER(request))
         except ProblemError:
             return None
         return str(identity(principal))
@@ -310,7 +315,19 @@ class IdempotencyMiddleware:
                 return
             await self._execute_and_store(conn, claim, body, scope, receive, send)
         finally:
+            await self._unlock(conn, lock_id)
+
+    @staticmethod
+    async def _unlock(conn: AsyncConnection, lock_id: int) -> None:
+        """Release the key's lock; a lost connection (the database restarted while the request
+        ran) has nothing left to release: the lock ended with its session."""
+        if conn.invalidated:
+            return
+        try:
             await conn.scalar(select(func.pg_advisory_unlock(lock_id)))
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
 
     @staticmethod
     async def _replay(stored: Any, scope: Scope, receive: Receive, send: Send) -> None:
@@ -369,6 +386,13 @@ class IdempotencyMiddleware:
             "expires_at": func.now() + self.ttl,
         }
         statement = insert(idempotency_keys).values(caller=claim.caller, key=claim.key, **values)
-        await conn.execute(
-            statement.on_conflict_do_update(index_elements=["caller", "key"], set_=values)
-        )
+        upsert = statement.on_conflict_do_update(index_elements=["caller", "key"], set_=values)
+        try:
+            await conn.execute(upsert)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # The database restarted while the request ran (the application rode it out): the
+            # answer is stored through a new connection, so that a retry gets it replayed.
+            async with self.engine.begin() as fresh:
+                await fresh.execute(upsert)

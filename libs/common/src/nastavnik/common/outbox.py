@@ -8,7 +8,8 @@ unit of work; ``OutboxRelay`` (see ``relay.py``) later publishes the rows with
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -24,13 +25,14 @@ from sqlalchemy import (
     Table,
     Uuid,
     func,
-    insert,
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from nastavnik.common.contracts.envelope import Envelope, TenantKeys
-from nastavnik.common.contracts.events import EventSpec
+from nastavnik.common import ids
+from nastavnik.common.contracts.envelope import SPEC_VERSION, Envelope, TenantKeys
+from nastavnik.common.contracts.events import EVENTS_BY_TYPE, EventSpec
+from nastavnik.common.db import insert_rows
 
 OUTBOX_CHANNEL = "nastavnik_outbox"
 
@@ -79,7 +81,13 @@ def build_event(
         raise ValueError(f"an event's sequence starts at 1, got {sequence}")
     # every attribute is typed already (the data model and the tenant keys were validated):
     # no second validation per event; the defaults (id, time, …) are filled in as usual
+    # id and time are passed, not defaulted: pydantic's default-factory path inspects the
+    # factory's signature on every call, the dearest part of building an event
     return Envelope.model_construct(
+        specversion=SPEC_VERSION,
+        id=ids.uuid4(),
+        time=datetime.now(UTC),
+        datacontenttype="application/json",
         source=f"/nastavnik/{source}",
         type=spec.type,
         subject=str(aggregate_id),
@@ -92,12 +100,10 @@ def build_event(
 
 
 def _row(envelope: Envelope) -> dict[str, Any]:
-    from nastavnik.common.contracts.events import EVENTS_BY_TYPE
-
     spec = EVENTS_BY_TYPE[envelope.type]
     return {
         "event_id": envelope.id,
-        "subject": spec.subject,
+        "subject": spec.subject_for(envelope.subject),
         "event_type": envelope.type,
         "aggregate": envelope.subject,
         "payload": envelope.model_dump_json().encode(),
@@ -108,6 +114,4 @@ async def add_to_outbox(
     session: AsyncSession | AsyncConnection, envelopes: Iterable[Envelope]
 ) -> None:
     """Stage events in the caller's transaction; they are published only if it commits."""
-    rows: Sequence[dict[str, Any]] = [_row(envelope) for envelope in envelopes]
-    if rows:
-        await session.execute(insert(outbox), rows)
+    await insert_rows(session, outbox, [_row(envelope) for envelope in envelopes])

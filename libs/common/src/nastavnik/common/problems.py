@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,8 +17,11 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
+from nastavnik.common.db import database_unavailable
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://nastavnik.example/problems/"
+SCHEMA_REF = "#/components/schemas/{model}"
 
 
 class FieldError(BaseModel):
@@ -49,6 +54,59 @@ class ProblemError(Exception):
         self.problem = Problem(
             type=TYPE_BASE + code, title=title, status=status, detail=detail, errors=errors
         )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for problem answers with these status codes: the ``Problem`` schema
+    under ``application/problem+json``, the one media type a problem is sent as (FastAPI's
+    ``{"model": Problem}`` would document ``application/json`` instead). For a router's or a
+    route's ``responses``; ``install_problem_handlers`` puts the schema in the components."""
+    content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": SCHEMA_REF.format(model="Problem")}}}
+    return {
+        status: {"description": HTTPStatus(status).phrase, "content": content}
+        for status in statuses
+    }
+
+
+def problem_schemas() -> dict[str, dict[str, Any]]:
+    """The OpenAPI components of a problem document: ``Problem`` and ``FieldError``."""
+    schema = Problem.model_json_schema(ref_template=SCHEMA_REF, mode="serialization")
+    components: dict[str, dict[str, Any]] = schema.pop("$defs", {})
+    # sent without its empty members (``problem_response``), always with these
+    schema["required"] = ["type", "title", "status"]
+    components["Problem"] = schema
+    return components
+
+
+_FASTAPI_VALIDATION_ERROR = SCHEMA_REF.format(model="HTTPValidationError")
+
+
+def _document_problems(document: dict[str, Any]) -> None:
+    """Put the problem schemas in the components, and document FastAPI's default 422 (said to
+    be an ``HTTPValidationError`` as ``application/json``) as what the handler below sends."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422", {})
+            schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+            if schema.get("$ref") == _FASTAPI_VALIDATION_ERROR:
+                operation["responses"]["422"] = problem_responses(422)[422]
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    if _FASTAPI_VALIDATION_ERROR not in str(document.get("paths")):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    for name, schema in problem_schemas().items():
+        components.setdefault(name, schema)
+
+
+def _with_problems(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _document_problems(generate())  # FastAPI keeps the document it generated
+        return app.openapi_schema or generate()
+
+    return openapi
 
 
 def not_found(what: str) -> ProblemError:
@@ -133,6 +191,44 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
         detail=f"Проверьте поля: {fields}",
         errors=field_errors,
     )
+
+
+# What FastAPI's JSON decoding raises, besides a JSONDecodeError, for a body that is not JSON
+UNREADABLE_JSON = (UnicodeDecodeError, RecursionError)
+
+
+def unreadable_json_problem() -> Problem:
+    return validation_problem(
+        [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error", "ctx": {}}]
+    )
+
+
+# A failed request may have stored part of its work (a bulk upload commits chunk by chunk), so
+# the answer must not promise that nothing changed; a retry under the same Idempotency-Key is
+# safe either way (nothing already stored is stored twice).
+INTERNAL_ERROR_DETAIL = (
+    "Запрос не выполнен из-за внутренней ошибки сервиса. Повторите его позже с тем же ключом "
+    "Idempotency-Key: если это была загрузка файла, строки, принятые до ошибки, уже сохранены, "
+    "и повторная загрузка ничего не задвоит."
+)
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_response(request: Request) -> JSONResponse:
+    """503 with ``Retry-After``: the database is restarting or unreachable; the same request a
+    few seconds later may well succeed (clients such as ``nastavnik-upload`` retry a 503)."""
+    problem = Problem(
+        type=TYPE_BASE + "unavailable",
+        title="Сервис временно недоступен",
+        status=503,
+        detail=(
+            "База данных временно недоступна (перезапуск или переключение). Повторите запрос "
+            f"через {RETRY_AFTER_SECONDS} секунд с тем же ключом Idempotency-Key."
+        ),
+    )
+    response = problem_response(problem, request)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
@@ -220,25 +316,34 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
+        if exc.status_code == 400 and isinstance(exc.__cause__, UNREADABLE_JSON):
+            # FastAPI's 400 for a JSON body it could not decode (not UTF-8, nested too deep):
+            # broken JSON, answered as any other broken JSON is
+            return problem_response(unreadable_json_problem(), request)
         title = {404: "Не найдено", 405: "Метод не поддерживается"}.get(exc.status_code, "Ошибка")
         problem = Problem(title=title, status=exc.status_code, detail=str(exc.detail))
         return problem_response(problem, request)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            return unavailable_response(request)
         problem = Problem(
             type=TYPE_BASE + "internal",
             title="Внутренняя ошибка сервиса",
             status=500,
-            detail="Запрос не выполнен; повторите позже. Данные не изменены.",
+            detail=INTERNAL_ERROR_DETAIL,
         )
         return problem_response(problem, request)
 
     async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            return unavailable_response(request)
         problem = refused_data_problem(exc)
         if problem is None:
             raise exc  # a real server error: on_unexpected answers it
         return problem_response(problem, request)
 
+    app.openapi = _with_problems(app)  # type: ignore[method-assign]
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(RequestValidationError, on_validation)

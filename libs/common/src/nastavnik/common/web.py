@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.routing import Match
 
 from nastavnik.common import metrics
@@ -16,6 +17,11 @@ from nastavnik.common.contracts.asyncapi import build_document
 from nastavnik.common.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
+
+
+class Readiness(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]  # what was checked → "ok" or why not
 
 
 def _route_template(request: Request) -> str:
@@ -48,7 +54,13 @@ def install_operational_routes(app: FastAPI, readiness: ReadinessCheck) -> None:
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/health/ready", tags=["operations"], summary="Database and NATS are reachable")
+    @app.get(
+        "/health/ready",
+        tags=["operations"],
+        summary="Database and NATS are reachable",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Database or NATS unreachable"}},
+    )
     async def ready() -> JSONResponse:
         checks = await readiness()
         healthy = all(value == "ok" for value in checks.values())
@@ -61,7 +73,18 @@ def install_operational_routes(app: FastAPI, readiness: ReadinessCheck) -> None:
     async def asyncapi() -> JSONResponse:
         return JSONResponse(build_document())
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "The Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        },
+    )
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

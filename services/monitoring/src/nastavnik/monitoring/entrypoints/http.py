@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nastavnik.common.auth import Principal
-from nastavnik.common.problems import Problem
+from nastavnik.common.problems import problem_responses
 from nastavnik.monitoring.adapters import repositories
 
 
@@ -26,10 +26,7 @@ def build_router(
     session_factory: async_sessionmaker[AsyncSession],
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> APIRouter:
-    router = APIRouter(
-        prefix="/api/v1",
-        responses={401: {"model": Problem}, 403: {"model": Problem}},
-    )
+    router = APIRouter(prefix="/api/v1", responses=problem_responses(401, 403, 503))
 
     @router.get(
         "/participant-counts",

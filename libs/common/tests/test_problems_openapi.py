@@ -1,0 +1,80 @@
+"""Problems in the OpenAPI: documented as what is sent (``application/problem+json`` with the
+``Problem`` schema), FastAPI's default 422 included; a JSON body that cannot be decoded is a 422
+problem like any broken JSON (pure: a FastAPI app, no database)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from nastavnik.common.problems import (
+    PROBLEM_MEDIA_TYPE,
+    install_problem_handlers,
+    problem_responses,
+)
+
+PROBLEM = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+class Thing(BaseModel):
+    name: str
+
+
+def app() -> FastAPI:
+    application = FastAPI()
+    install_problem_handlers(application)
+    router = APIRouter(responses=problem_responses(401, 404))
+
+    @router.get("/things/{number}")
+    async def get_thing(number: int) -> Thing:
+        return Thing(name=str(number))
+
+    @application.post("/things")
+    async def add_thing(thing: Thing) -> Thing:
+        return thing
+
+    application.include_router(router)
+    return application
+
+
+def test_declared_problems_are_problem_json_with_the_problem_schema() -> None:
+    document: dict[str, Any] = app().openapi()
+
+    answers = document["paths"]["/things/{number}"]["get"]["responses"]
+    assert {code: answers[code]["content"] for code in ("401", "404", "422")} == {
+        "401": PROBLEM,
+        "404": PROBLEM,
+        "422": PROBLEM,
+    }
+    schemas = document["components"]["schemas"]
+    assert schemas["Problem"]["required"] == ["type", "title", "status"]
+    assert schemas["Problem"]["properties"]["errors"]["anyOf"][0]["items"] == {
+        "$ref": "#/components/schemas/FieldError"
+    }
+    assert "FieldError" in schemas
+
+
+def test_fastapis_default_422_is_documented_as_the_problem_it_is() -> None:
+    document: dict[str, Any] = app().openapi()
+
+    assert document["paths"]["/things"]["post"]["responses"]["422"]["content"] == PROBLEM
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    assert "ValidationError" not in document["components"]["schemas"]
+
+
+async def test_a_body_not_in_utf8_is_broken_json() -> None:
+    transport = httpx.ASGITransport(app=app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.post(
+            "/things",
+            content='{"name": "ё"}'.encode("cp1251"),
+            headers={"Content-Type": "application/json"},
+        )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    errors = [(e["field"], e["code"]) for e in response.json()["errors"]]
+    assert errors == [("body", "json_invalid")]
