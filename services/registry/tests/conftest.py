@@ -20,6 +20,8 @@ from nastavnik.registry.application import handlers
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.bootstrap import create_app
 
+from .conformance import RESPONSE_HOOKS
+
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
@@ -79,7 +81,9 @@ async def registry(infrastructure: Infrastructure) -> AsyncIterator[Registry]:
         async with RegistryUnitOfWork(sessions) as uow:
             region, issued = await handlers.bootstrap_region(uow, "Тестовая область")
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=60) as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", timeout=60, event_hooks=RESPONSE_HOOKS
+        ) as http:
             admin = bearer(issued.token)
             municipality = await http.post(
                 "/api/v1/organisations",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -87,6 +88,71 @@ async def add_programme(registry: Registry, **extra: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()["programme"]
     return created
+
+
+async def enrol(registry: Registry, body: dict[str, Any], **headers: str) -> str:
+    """Enrol (``POST /enrolments``) with the school's token; the enrolment's id."""
+    response = await post(registry, "/enrolments", body, **headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["enrolment"]["id"])
+
+
+def college_student(external_id: str = "c-7", role: str = "mentor") -> dict[str, Any]:
+    return {
+        "external_id": external_id,
+        "role": role,
+        "category": "college_student",
+        "last_name": "Петров",
+        "first_name": "Илья",
+        "birth_date": "2005-02-01",
+        "consent": SELF_CONSENT,
+    }
+
+
+@dataclass(frozen=True)
+class PartnersMentor:
+    college_id: str
+    college_token: str
+    mentor: dict[str, Any]  # the college's participant
+    enrolment_id: str = ""  # the mentor's enrolment in the school's programme P-C
+
+
+async def add_a_college_student(registry: Registry) -> PartnersMentor:
+    """The school's programme P-C (student – pupil), a college (not yet the school's partner)
+    and its student c-7, a would-be mentor with her own consent."""
+    await add_programme(
+        registry, external_id="P-C", form="студент – ученик", role_model="равный – другому"
+    )
+    college = await registry.http.post(
+        "/api/v1/organisations",
+        json={"kind": "college", "name": "Колледж связи", "parent_id": registry.municipality_id},
+        headers=bearer(registry.admin_token),
+    )
+    college_id = college.json()["id"]
+    college_token = await registry.issue_token(college_id, "school_system")
+    mentor = await add_participant(registry, college_student(), token=college_token)
+    return PartnersMentor(college_id, college_token, mentor)
+
+
+async def enrol_a_partners_mentor(registry: Registry, **enrolment: Any) -> PartnersMentor:
+    """``add_a_college_student``, the college the school's partner since 2025-09-01, and its
+    student enrolled on 2025-10-01 as a mentor in P-C; ``enrolment`` adds to the body."""
+    partner = await add_a_college_student(registry)
+    formed = await post(
+        registry, "/partnerships", {"partner_id": partner.college_id, "started_on": "2025-09-01"}
+    )
+    assert formed.status_code == 201, formed.text
+    enrolment_id = await enrol(
+        registry,
+        {
+            "programme_external_id": "P-C",
+            "participant_external_id": "c-7",
+            "participant_organisation_id": partner.college_id,
+            "entered_on": "2025-10-01",
+        }
+        | enrolment,
+    )
+    return replace(partner, enrolment_id=enrolment_id)
 
 
 def assert_no_personal_data(envelopes: list[dict[str, Any]]) -> None:

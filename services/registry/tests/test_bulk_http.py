@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from nastavnik.common import idempotency
 from nastavnik.common.auth import parse_token
+from nastavnik.registry.adapters import first_rows
 from nastavnik.registry.application import bulk
 
 pytestmark = pytest.mark.integration
@@ -249,8 +250,13 @@ def person(external_id: str, **fields: object) -> dict[str, object]:
     } | fields
 
 
-async def test_json_bulk_report_and_chunks(registry: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("in_memory_keys", [first_rows.IN_MEMORY_KEYS, 4])
+async def test_json_bulk_report_and_chunks(
+    registry: Any, monkeypatch: pytest.MonkeyPatch, in_memory_keys: int
+) -> None:
     monkeypatch.setattr(bulk, "CHUNK_SIZE", 7)  # many transactions with a small list
+    # 4: the duplicate check's keys move to its temporary file after the first chunk
+    monkeypatch.setattr(first_rows, "IN_MEMORY_KEYS", in_memory_keys)
     other_school = await registry.add_school("МБОУ СОШ № 2")
     people: list[object] = [person(f"j-{n}") for n in range(30)]
     people[3] = person("j-3", grade=12)

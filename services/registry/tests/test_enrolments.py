@@ -12,9 +12,11 @@ import pytest
 
 from .conftest import Registry, bearer
 from .programme_support import (
+    add_a_college_student,
     add_participant,
     add_programme,
     assert_no_personal_data,
+    college_student,
     get,
     post,
     problem_fields,
@@ -259,26 +261,9 @@ async def test_no_consent_no_matching(registry: Registry) -> None:
 
 async def test_mentors_may_come_from_a_partner_organisation(registry: Registry) -> None:
     await setup(registry)
-    await add_programme(
-        registry, external_id="P-C", form="студент – ученик", role_model="равный – другому"
-    )
-    college = await registry.http.post(
-        "/api/v1/organisations",
-        json={"kind": "college", "name": "Колледж связи", "parent_id": registry.municipality_id},
-        headers=bearer(registry.admin_token),
-    )
-    college_id = college.json()["id"]
-    college_token = await registry.issue_token(college_id, "school_system")
-    college_student = {
-        "external_id": "c-7",
-        "role": "mentor",
-        "category": "college_student",
-        "last_name": "Петров",
-        "first_name": "Илья",
-        "birth_date": "2005-02-01",
-        "consent": {"given_on": "2025-09-01", "basis": "written", "given_by": "self"},
-    }
-    partner_mentor = await add_participant(registry, college_student, token=college_token)
+    partner = await add_a_college_student(registry)
+    college_id, college_token = partner.college_id, partner.college_token
+    partner_mentor = partner.mentor
     body = {
         "programme_external_id": "P-C",
         "participant_external_id": "c-7",
@@ -316,7 +301,7 @@ async def test_mentors_may_come_from_a_partner_organisation(registry: Registry) 
     assert mentee.json()["enrolment"]["preferred_mentor_id"] == partner_mentor["id"]
 
     college_mentee = await add_participant(
-        registry, college_student | {"external_id": "c-8", "role": "mentee"}, token=college_token
+        registry, college_student("c-8", "mentee"), token=college_token
     )
     refused = await post(registry, "/enrolments", body | {"participant_external_id": "c-8"})
     assert "participant_organisation_id" in problem_fields(refused)

@@ -20,6 +20,8 @@ from .programme_support import (
     add_participant,
     add_programme,
     assert_no_personal_data,
+    enrol,
+    enrol_a_partners_mentor,
     get,
     post,
     student,
@@ -42,12 +44,6 @@ def mentee(external_id: str) -> dict[str, Any]:
         "entered_on": "2025-09-15",
         "request": "Помощь с алгеброй",
     }
-
-
-async def enrol(registry: Registry, body: dict[str, Any]) -> str:
-    response = await post(registry, "/enrolments", body)
-    assert response.status_code == 201, response.text
-    return str(response.json()["enrolment"]["id"])
 
 
 async def withdraw(registry: Registry, participant_id: str, token: str, **body: str) -> None:
@@ -138,51 +134,19 @@ async def test_a_partners_mentor_leaves_the_schools_programme(registry: Registry
     """The college withdraws its student's consent: the enrolment in the school's programme
     ends, and its event and audit row belong to the school."""
     await add_participant(registry, student("st-1"))
-    await add_programme(
-        registry, external_id="P-C", form="студент – ученик", role_model="равный – другому"
-    )
-    college = await registry.http.post(
-        "/api/v1/organisations",
-        json={"kind": "college", "name": "Колледж связи", "parent_id": registry.municipality_id},
-        headers=bearer(registry.admin_token),
-    )
-    college_id = college.json()["id"]
-    college_token = await registry.issue_token(college_id, "school_system")
-    mentor = await add_participant(
-        registry,
-        {
-            "external_id": "c-7",
-            "role": "mentor",
-            "category": "college_student",
-            "last_name": "Петров",
-            "first_name": "Илья",
-            "birth_date": "2005-02-01",
-            "consent": {"given_on": "2025-09-01", "basis": "written", "given_by": "self"},
-        },
-        token=college_token,
-    )
-    formed = await post(
-        registry, "/partnerships", {"partner_id": college_id, "started_on": "2025-09-01"}
-    )
-    assert formed.status_code == 201, formed.text
-    enrolment_id = await enrol(
-        registry,
-        {
-            "programme_external_id": "P-C",
-            "participant_external_id": "c-7",
-            "participant_organisation_id": college_id,
-            "entered_on": "2025-10-01",
-        },
-    )
+    partners = await enrol_a_partners_mentor(registry)
+    enrolment_id = partners.enrolment_id
 
-    await withdraw(registry, mentor["id"], college_token, withdrawn_on="2025-09-20")
+    await withdraw(
+        registry, partners.mentor["id"], partners.college_token, withdrawn_on="2025-09-20"
+    )
 
     # dated before the entry: the enrolment ends on its entry date (never before it)
     assert (await stored(registry))[enrolment_id] == (date(2025, 10, 1), "consent_withdrawn", 2)
     [ended] = await registry.outbox_events("enrolment.ended")
-    assert ended["data"]["participant_id"] == mentor["id"]
+    assert ended["data"]["participant_id"] == partners.mentor["id"]
     assert ended["data"]["ended_on"] == "2025-10-01"
     assert ended["school"] == registry.school_id
     audit = await get(registry, "/audit", resource_id=enrolment_id)
     assert audit["items"][0]["event_type"] == "ru.nastavnik.enrolment.ended.v1"
-    assert audit["items"][0]["actor_organisation_id"] == college_id
+    assert audit["items"][0]["actor_organisation_id"] == partners.college_id

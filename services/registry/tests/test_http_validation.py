@@ -20,6 +20,9 @@ from nastavnik.registry.application import handlers
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.bootstrap import create_app
 
+from .conformance import RESPONSE_HOOKS
+from .conftest import Registry
+
 pytestmark = pytest.mark.integration
 
 
@@ -48,7 +51,9 @@ async def school(infrastructure: Infrastructure, clean_nats: str) -> AsyncIterat
         async with RegistryUnitOfWork(app.state.runtime.session_factory) as uow:
             region, admin = await handlers.bootstrap_region(uow, "Тестовая область")
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://registry", event_hooks=RESPONSE_HOOKS
+        ) as client:
             client.headers["Authorization"] = f"Bearer {admin.token}"
             municipality = (
                 await client.post(
@@ -145,3 +150,19 @@ async def test_valid_participant_is_stored_with_its_event(school: School) -> Non
     again = await school.client.post("/api/v1/participants", json=VALID)
     assert again.json()["result"] == "unchanged"
     assert await school.stored() == (1, 1)
+
+
+async def test_every_api_operation_declares_the_bearer_token(registry: Registry) -> None:
+    """A client generated from the OpenAPI must know to send the token."""
+    spec = registry.app.openapi()
+    scheme = spec["components"]["securitySchemes"]["bearer"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    operations = [
+        (path, operation)
+        for path, item in spec["paths"].items()
+        if path.startswith("/api/v1/")
+        for operation in item.values()
+    ]
+    assert len(operations) > 60
+    assert all(operation.get("security") == [{"bearer": []}] for _, operation in operations)
+    assert "security" not in spec["paths"]["/health/ready"]["get"]

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from nastavnik.registry.adapters.repositories import STATISTICS_TABLES
-from nastavnik.registry.application import bulk
+from nastavnik.registry.adapters import repositories
+from nastavnik.registry.adapters.repositories import STATISTICS_TABLES, statistics_stale
 
 from .conftest import Registry
 
@@ -81,10 +81,29 @@ async def test_a_first_load_reads_the_records_once_and_an_update_locks_only_the_
     assert len(updated) == 1
 
 
+@pytest.mark.parametrize(
+    ("modified", "live", "stale"),
+    [
+        (0, 0, False),
+        (999, 999, False),  # a first load: not before a thousand rows
+        (1_000, 1_000, True),
+        (1_000, 1_500, True),  # it grew from 500 to 1,500 rows
+        (1_000, 2_000, True),  # doubled
+        (1_000, 2_001, False),
+        (30_000, 100_000, False),
+        (50_000, 100_000, True),  # half of the rows changed or came since the last ANALYZE
+    ],
+)
+def test_statistics_are_stale_once_the_table_doubled_or_changed_as_many_rows(
+    modified: int, live: int, stale: bool
+) -> None:
+    assert statistics_stale(modified=modified, live=live) is stale
+
+
 async def test_the_statistics_refresh_analyzes_every_table_the_import_touches(
     registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulk, "ANALYZE_FIRST_AFTER", 1)
+    monkeypatch.setattr(repositories, "STALE_AFTER_ROWS", 0)
 
     report = await upload(registry, register(teacher("t-1"), teacher("t-2")))
 

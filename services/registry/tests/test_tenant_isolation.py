@@ -16,13 +16,17 @@ excepted), so endpoints added later are checked without touching this file, exce
   SA: the setup sends most of them with SA's own token, so they are known to be valid).
 
 Each route is called by every role of every foreign tenant (region B's admin, A2's municipality
-viewer, SB's curator and system tokens; for writes also A1's municipality viewer, who reads SA
-but must not change it) and without a valid token (SA's revoked token, a forged secret, none).
-Expected: 401 without a valid token; 403 or 404 otherwise (a bulk upload whose target is named
-per row may answer 200 with every row rejected); never a 2xx with SA's records, never SA's
-personal data in any body, never an event about SA in the outbox. List routes are called
-without filters and with every filter pointing at SA's records: nothing of SA's comes back
-(``total`` 0). A control (region A's admin) proves every path id and filter reaches SA's data.
+viewer, SB's curator and system tokens, the partner college P's curator and system tokens — a
+partner's tokens have the school roles of its own organisation; for writes also A1's
+municipality viewer, who reads SA but must not change it) and without a valid token (SA's
+revoked token, SA's expired token, a forged secret, none). Expected: 401 without a valid token;
+403 or 404 otherwise (a bulk upload whose target is named per row may answer 200 with every row
+rejected); never a 2xx with SA's records, never SA's personal data in any body, never an event
+about SA in the outbox. List routes are called without filters and with every filter pointing
+at SA's records: nothing of SA's comes back (``total`` 0). The partner's one grant is encoded
+exactly (``PARTNER_GRANTS``): it reads its partnership with SA (with SA's id and name, nothing
+else of SA's) and may end it (probed with an end date the rules refuse, so the world stays).
+A control (region A's admin) proves every path id and filter reaches SA's data.
 """
 
 from __future__ import annotations
@@ -32,20 +36,24 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import fastapi.routing
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from nastavnik.common.auth import access_tokens
 from nastavnik.common.outbox import outbox
 from nastavnik.common.settings import ServiceSettings
 from nastavnik.common.testing.plugin import Infrastructure, create_database, service_settings
 from nastavnik.registry.application import handlers
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.bootstrap import create_app
+
+from .conformance import RESPONSE_HOOKS
 
 pytestmark = pytest.mark.integration
 
@@ -59,14 +67,20 @@ A2_VIEWER = "a2_viewer"
 SB_CURATOR = "sb_curator"
 SB_SYSTEM = "sb_system"
 A1_VIEWER = "a1_viewer"  # SA's own municipality: reads SA, must not change it
+# the partner college P, in a partnership with SA: a partner's tokens may have the school roles
+# (handlers.ROLES_BY_KIND falls back to SCHOOL_ROLES), scoped to the partner itself
+P_CURATOR = "partner_curator"
+P_SYSTEM = "partner_system"
 SA_REVOKED = "sa_revoked_token"
+SA_EXPIRED = "sa_expired_token"  # SA's system token whose expires_at has passed
 FORGED = "forged_secret"
 ANONYMOUS = "no_token"
 
-FOREIGN_READERS = (REGION_B_ADMIN, A2_VIEWER, SB_CURATOR, SB_SYSTEM)
+PARTNERS = (P_CURATOR, P_SYSTEM)
+FOREIGN_READERS = (REGION_B_ADMIN, A2_VIEWER, SB_CURATOR, SB_SYSTEM, *PARTNERS)
 FOREIGN_WRITERS = (*FOREIGN_READERS, A1_VIEWER)
-UNAUTHENTICATED = (SA_REVOKED, FORGED, ANONYMOUS)
-REGION_A_ROLES = frozenset({A2_VIEWER, SB_CURATOR, SB_SYSTEM, A1_VIEWER})
+UNAUTHENTICATED = (SA_REVOKED, SA_EXPIRED, FORGED, ANONYMOUS)
+REGION_A_ROLES = frozenset({A2_VIEWER, SB_CURATOR, SB_SYSTEM, A1_VIEWER, *PARTNERS})
 
 # --- SA's data: what must never reach a foreign caller ------------------------------------------
 
@@ -444,6 +458,14 @@ ROW_SCOPED = {
     f"POST {API}/partnerships/bulk",
     f"POST {API}/partnerships/import",
 }
+# the partner's one grant (partnerships are seen «in scope, and the partner»; «the school, the
+# partner, region admin» end one): P's tokens read P's partnership with SA, which names SA's id
+# and name and nothing else of SA's, and may end it. The end is probed with a date before the
+# start: the rules refuse it (422 on ``ended_on``) once the access check has let P through, so
+# the world's partnership stays open.
+PARTNER_READS = {f"GET {API}/partnerships", f"GET {API}/partnerships/{{partnership_id}}"}
+PARTNER_END = f"POST {API}/partnerships/{{partnership_id}}/end"
+PARTNER_END_PROBE = Call(json={"ended_on": "2025-08-31"})
 
 
 @dataclass
@@ -516,12 +538,14 @@ def _query(method: str, template: str) -> list[str]:
     return query_names(Route(method, template))
 
 
-async def _issue(world: World, organisation: str, role: str, admin: str) -> dict[str, Any]:
+async def _issue(
+    world: World, organisation: str, role: str, admin: str, **extra: str
+) -> dict[str, Any]:
     response = await world.request(
         admin,
         "POST",
         f"{API}/tokens",
-        Call(json={"organisation_id": organisation, "role": role}),
+        Call(json={"organisation_id": organisation, "role": role} | extra),
     )
     assert response.status_code == 201, response.text
     issued: dict[str, Any] = response.json()
@@ -620,6 +644,13 @@ async def _build(world: World, region_a: str) -> None:
     ]
     world.tokens[SB_CURATOR] = (await _issue(world, ids["sb"], "school_curator", admin_a))["token"]
     world.tokens[SB_SYSTEM] = (await _issue(world, ids["sb"], "school_system", admin_a))["token"]
+    world.tokens[P_CURATOR] = (await _issue(world, ids["p"], "school_curator", admin_a))["token"]
+    world.tokens[P_SYSTEM] = (await _issue(world, ids["p"], "school_system", admin_a))["token"]
+    in_an_hour = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    expiring = await _issue(world, ids["sa"], "school_system", admin_a, expires_at=in_an_hour)
+    world.tokens[SA_EXPIRED] = expiring["token"]
+    ids["sa_expired_token"] = expiring["token_id"]
+    world.sa_ids.add(expiring["token_id"])
     # region A's own form, and the admin's requests (known valid)
     if f"POST {API}/reference/{{list_name}}" in world.served:
         added = await world.request(
@@ -728,6 +759,27 @@ async def _build(world: World, region_a: str) -> None:
     )
     assert pupil_b.status_code == 201, pupil_b.text
 
+    await _expire(world, admin_a)
+
+
+async def _expire(world: World, admin: str) -> None:
+    """SA's expiring token reaches SA's data while in force; then its ``expires_at`` is moved
+    into the past (as time would), and registry itself reports it expired."""
+    token_id = world.ids["sa_expired_token"]
+    mentee = f"{API}/participants/{world.ids['sa_mentee']}"
+    in_force = await world.request(SA_EXPIRED, "GET", mentee)
+    assert in_force.status_code == 200, in_force.text
+    async with world.sessions() as session, session.begin():
+        await session.execute(
+            update(access_tokens)
+            .where(access_tokens.c.token_id == uuid.UUID(token_id))
+            .values(expires_at=func.now() - timedelta(minutes=1))
+        )
+    shown = await world.request(admin, "GET", f"{API}/tokens/{token_id}")
+    assert shown.json()["status"] == "expired", shown.text
+    expired = await world.request(SA_EXPIRED, "GET", mentee)
+    assert expired.status_code == 401, expired.text
+
 
 @pytest.fixture(scope="module")
 async def world(infrastructure: Infrastructure) -> AsyncIterator[World]:
@@ -741,7 +793,9 @@ async def world(infrastructure: Infrastructure) -> AsyncIterator[World]:
         async with RegistryUnitOfWork(sessions) as uow:
             _, issued_b = await handlers.bootstrap_region(uow, "Область Б")
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t", timeout=60) as http:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", timeout=60, event_hooks=RESPONSE_HOOKS
+        ) as http:
             built = World(
                 http=http, sessions=sessions, served={route.key for route in api_routes(app)}
             )
@@ -842,8 +896,11 @@ async def probe(
 
     visible_by_design = route.key in VISIBLE_IN_REGION and role in REGION_A_ROLES
     region_level = route.path in REGION_LEVEL_PATHS
+    partner_grant = role in PARTNERS and route.key in {*PARTNER_READS, PARTNER_END}
     if role in UNAUTHENTICATED:
         pass
+    elif partner_grant:
+        granted_to_the_partner(world, route, where, response)
     elif route.is_list or (region_level and route.reads) or visible_by_design:
         pass  # may answer 200: what it returns is checked below
     elif route.key in OWN_REGION_WRITES and role == REGION_B_ADMIN:
@@ -858,7 +915,7 @@ async def probe(
     quiet = status >= 400 or changes_nothing(response)
     personal = _leaks(text, PERSONAL_DATA, sent if quiet else "")
     assert not personal, f"{where}: SA's personal data {personal} in the answer: {text[:800]}"
-    if 200 <= status < 300 and not quiet and not visible_by_design:
+    if 200 <= status < 300 and not quiet and not visible_by_design and not partner_grant:
         leaked = _leaks(text, world.sa_ids | set(SA_TEXTS))
         assert not leaked, f"{where}: SA's records {leaked} in a {status}: {text[:800]}"
         if role == REGION_B_ADMIN:
@@ -870,6 +927,29 @@ async def probe(
 
     events = [e for e in await world.events_since(before) if _about_sa(world, role, e)]
     assert not events, f"{where}: changed SA's data, events {[e['type'] for e in events]}"
+
+
+def granted_to_the_partner(
+    world: World, route: Route, where: str, response: httpx.Response
+) -> None:
+    """Exactly the partner's grant: its partnership with SA, nothing more of SA's."""
+    text = response.text
+    if route.key == PARTNER_END:
+        assert response.status_code == 422, f"{where}: {response.status_code}: {text[:800]}"
+        assert [f for f, _ in _field_errors(response)] == ["ended_on"], f"{where}: {text[:800]}"
+        return
+    assert response.status_code == 200, f"{where}: {response.status_code}: {text[:800]}"
+    body = response.json()
+    items = body["items"] if route.is_list else [body]
+    if route.is_list:
+        assert body["total"] == len(items), f"{where}: {text[:800]}"
+    ids = world.ids
+    assert [(i["id"], i["school_id"], i["partner_id"]) for i in items] == [
+        (ids["sa_partnership"], ids["sa"], ids["p"])
+    ], f"{where}: not only P's partnership with SA: {text[:800]}"
+    granted = {ids["sa_partnership"], ids["sa"], SA_NAME}
+    leaked = _leaks(text, (world.sa_ids | set(SA_TEXTS)) - granted)
+    assert not leaked, f"{where}: SA's records {leaked} beyond the partnership: {text[:800]}"
 
 
 def _field_errors(response: httpx.Response) -> list[tuple[str, str]]:
@@ -896,6 +976,8 @@ async def same_as_for_an_unknown_id(
 async def test_foreign_tenants_never_reach_sa(world: World, route: Route, role: str) -> None:
     require_known(route)
     path, params, call = aimed_at_sa(world, route)
+    if role in PARTNERS and route.key == PARTNER_END:
+        call = PARTNER_END_PROBE
     if route.is_list:
         await probe(world, route, role, path, {}, Call())  # everything the caller sees
     await probe(world, route, role, path, params, call)

@@ -19,7 +19,7 @@ from nastavnik.common.idempotency import (
 from nastavnik.common.runtime import ServiceDescription, build_service, settings_for
 from nastavnik.common.settings import ServiceSettings
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
-from nastavnik.registry.entrypoints.http import RegistryApi, build_router
+from nastavnik.registry.entrypoints.http import RegistryApi, build_router, document_idempotency
 
 SERVICE = "registry"
 DEFAULT_PORT = 8001
@@ -35,6 +35,7 @@ DESCRIPTION = ServiceDescription(
     # stored answers can quote personal data: do not keep them past their expiry
     housekeeping=(purge_expired,),
 )
+IDEMPOTENT_METHODS = ("POST", "PATCH")
 IDEMPOTENCY_EXCLUDED = frozenset({"/api/v1/tokens"})
 
 
@@ -51,11 +52,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         new_uow=lambda: RegistryUnitOfWork(runtime.session_factory),
         authenticate=authenticate,
     )
-    app.include_router(build_router(api))
+    router = build_router(api)
+    document_idempotency(router, IDEMPOTENT_METHODS, IDEMPOTENCY_EXCLUDED)
+    app.include_router(router)
     app.add_middleware(
         IdempotencyMiddleware,
         engine=lock_engine(settings.service_database_url()),
         identify=identify_by(authenticate),
+        methods=IDEMPOTENT_METHODS,
         # a new token's secret is shown once and never stored, so its answer cannot be replayed
         exclude_paths=IDEMPOTENCY_EXCLUDED,
     )

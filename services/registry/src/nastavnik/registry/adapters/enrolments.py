@@ -203,11 +203,11 @@ class EnrolmentRepository(SchoolRecordRepository):
         )
         return set(found)
 
-    async def active_of_participant(self, participant_id: uuid.UUID) -> list[Enrolment]:
-        """The participant's enrolments that have not ended, in every school, locked."""
+    async def of_participant(self, participant_id: uuid.UUID) -> list[Enrolment]:
+        """The participant's enrolments, active and ended, in every school, locked."""
         rows = await self._session.execute(
             select(enrolments)
-            .where(enrolments.c.participant_id == participant_id, enrolments.c.ended_on.is_(None))
+            .where(enrolments.c.participant_id == participant_id)
             .order_by(enrolments.c.id)
             .with_for_update()
         )

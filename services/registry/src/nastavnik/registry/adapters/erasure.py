@@ -9,9 +9,12 @@ same transaction as the erasure:
 - the answers stored for ``Idempotency-Key`` replays (24 hours): a single POST's answer holds
   the person's record, a bulk import's report may quote a rejected value. Every stored answer
   of the school's tokens on the participants' routes that names the participant (its id, or
-  its ``external_id`` in a report row) is deleted. A retry with such a key then runs again;
-  that is safe, since upserts are idempotent and the erased record only comes back with a
-  consent given after the withdrawal.
+  its ``external_id`` in a report row) is deleted; so is every stored answer on the enrolments'
+  routes, of the tokens of the schools the person is enrolled with, that names the participant's
+  id (an enrolment's answer holds the mentee's request and the note on leaving, which the
+  erasure drops from the enrolments; a bulk report of enrolments quotes neither). A retry with
+  such a key then runs again; that is safe, since upserts are idempotent and the erased record
+  only comes back with a consent given after the withdrawal.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import re
 import uuid
 import zlib
+from collections.abc import Collection
 
 from sqlalchemy import String, cast, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +33,7 @@ from nastavnik.common.idempotency import idempotency_keys
 from nastavnik.common.outbox import outbox
 
 PARTICIPANT_PATHS = "/api/v1/participants%"
+ENROLMENT_PATHS = "/api/v1/enrolments%"
 CONTACT_SUBJECTS = "contacts.%"
 _WINDOW = 1024 * 1024
 _OVERLAP = 4096  # longer than any needle: an external_id is at most 100 characters
@@ -79,23 +84,43 @@ class ErasureRepository:
     async def purge_stored_answers(
         self, school_id: uuid.UUID, participant_id: uuid.UUID, external_id: str
     ) -> int:
-        """Delete the stored Idempotency-Key answers of the school's tokens that name the
-        participant; returns how many."""
-        keys = idempotency_keys.c
-        callers = select(cast(access_tokens.c.token_id, String)).where(
-            access_tokens.c.school_id == school_id
-        )
-        candidates = (
-            await self._session.execute(
-                select(keys.caller, keys.key, keys.path).where(
-                    keys.caller.in_(callers), keys.path.like(PARTICIPANT_PATHS)
-                )
-            )
-        ).all()
+        """Delete the stored Idempotency-Key answers of the school's tokens on the
+        participants' routes that name the participant; returns how many."""
         participant = str(participant_id)
         needles = re.compile(
             re.escape(participant.encode()) + b"|" + _external_id_pattern(external_id).pattern
         )
+        return await self._purge_answers({school_id}, PARTICIPANT_PATHS, participant, needles)
+
+    async def purge_stored_enrolment_answers(
+        self, school_ids: Collection[uuid.UUID], participant_id: uuid.UUID
+    ) -> int:
+        """Delete the stored Idempotency-Key answers of these schools' tokens on the
+        enrolments' routes that name the participant's id; returns how many."""
+        participant = str(participant_id)
+        needles = re.compile(re.escape(participant.encode()))
+        return await self._purge_answers(school_ids, ENROLMENT_PATHS, participant, needles)
+
+    async def _purge_answers(
+        self,
+        school_ids: Collection[uuid.UUID],
+        paths: str,
+        participant: str,
+        needles: re.Pattern[bytes],
+    ) -> int:
+        if not school_ids:
+            return 0
+        keys = idempotency_keys.c
+        callers = select(cast(access_tokens.c.token_id, String)).where(
+            access_tokens.c.school_id.in_(list(school_ids))
+        )
+        candidates = (
+            await self._session.execute(
+                select(keys.caller, keys.key, keys.path).where(
+                    keys.caller.in_(callers), keys.path.like(paths)
+                )
+            )
+        ).all()
         doomed: list[tuple[str, str]] = []
         for candidate in candidates:
             if participant in candidate.path:

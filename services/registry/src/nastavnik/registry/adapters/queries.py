@@ -27,7 +27,6 @@ from sqlalchemy import (
     bindparam,
     false,
     func,
-    insert,
     select,
     text,
     update,
@@ -37,11 +36,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import AccessRole
+from nastavnik.common.db import insert_rows
 from nastavnik.registry.adapters.tables import organisations
 
 # the registry's advisory lock classes (libs/common takes 7_340_0xx)
 REFERENCE_LOCK = 7_340_101  # one region's reference lists change one at a time
 SCHOOL_LOCK = 7_340_102  # one school's upserts of one kind in turn
+STATISTICS_LOCK = 7_340_103  # one ANALYZE of the import's tables at a time
 
 
 def school_scope(principal: Principal, school_column: Any) -> ColumnElement[bool]:
@@ -97,6 +98,16 @@ async def advisory_lock(session: AsyncSession, lock_class: int, key: str) -> Non
     )
 
 
+async def try_advisory_lock(session: AsyncSession, lock_class: int, key: str) -> bool:
+    """Take the advisory lock of this class and key until the transaction ends, unless another
+    transaction holds it (then ``False`` at once)."""
+    taken = await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:class, hashtext(:key))"),
+        {"class": lock_class, "key": key},
+    )
+    return bool(taken)
+
+
 async def lock_school(session: AsyncSession, kind: str, school_id: uuid.UUID) -> None:
     """Serialise one school's upserts of one kind of record until the transaction ends, so
     that concurrent syncs of the same records queue up instead of racing to insert them."""
@@ -150,9 +161,8 @@ async def paged(
 
 
 async def insert_many(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows with one batched statement (every row has the same keys)."""
-    if rows:
-        await session.execute(insert(table), rows)
+    """Insert rows (every row has the same keys): by COPY when there are many."""
+    await insert_rows(session, table, rows)
 
 
 async def insert_unless_exists(

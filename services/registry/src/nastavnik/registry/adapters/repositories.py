@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     ColumnElement,
     Row,
@@ -33,6 +34,7 @@ from nastavnik.common.contracts.events import (
     ParticipantCategory,
     ParticipantRole,
 )
+from nastavnik.common.db import COPY_THRESHOLD, copy_rows
 from nastavnik.registry.adapters.consents import (
     active_columns,
     active_join_condition,
@@ -40,8 +42,10 @@ from nastavnik.registry.adapters.consents import (
     participant_consents,
 )
 from nastavnik.registry.adapters.queries import (
+    STATISTICS_LOCK,
     equals,
     paged,
+    try_advisory_lock,
     update_many,
     update_one,
 )
@@ -56,18 +60,20 @@ from nastavnik.registry.domain.participants import (
 
 # what a participants import reads and writes (the outbox and the audit trail grow with it)
 STATISTICS_TABLES = ("participants", "participant_consents", "outbox", "audit_log")
+STALE_AFTER_ROWS = 1_000  # changed since the last ANALYZE, at the least
 _EXTERNAL_IDS = bindparam("external_ids", type_=ARRAY(String))
 
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 
 
 def is_transient(error: BaseException) -> bool:
-    """A failure that a retry of the whole transaction can get past: a deadlock between
-    concurrent imports, or a connection lost to a database restart."""
+    """A conflict that a retry of the whole transaction can get past: a deadlock or a
+    serialization failure between concurrent imports. (A database that went away is
+    ``nastavnik.common.db.database_unavailable``'s.)"""
     if not isinstance(error, DBAPIError):
         return False
     state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return bool(error.connection_invalidated) or state in TRANSIENT_SQLSTATES
+    return state in TRANSIENT_SQLSTATES
 
 
 def _participant(row: Row[Any]) -> Participant:
@@ -165,6 +171,14 @@ class ParticipantFilter:
         return conditions
 
 
+def statistics_stale(*, modified: int, live: int) -> bool:
+    """Are the planner's statistics of a table (``live`` rows, ``modified`` since its last
+    ANALYZE) behind it: has it doubled, or changed as many rows as it had then? Less than
+    that barely moves the plans of the import's lookups; checking more often would ANALYZE
+    dozens of times during a region's first load."""
+    return modified >= max(STALE_AFTER_ROWS, live - modified)
+
+
 class ParticipantRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -200,15 +214,10 @@ class ParticipantRepository:
         return {row.external_id: _participant(row) for row in rows}
 
     async def add_many(self, new: Sequence[Participant]) -> set[str]:
-        """Insert in one batched statement; returns the external ids inserted (the others were
-        inserted first by a concurrent request)."""
+        """Insert them (by COPY when there are many); returns the external ids inserted (the
+        others were inserted first by a concurrent request)."""
         if not new:
             return set()
-        statement = (
-            pg_insert(participants)
-            .on_conflict_do_nothing(constraint="uq_participants_school_external_id")
-            .returning(participants.c.external_id)
-        )
         rows = [
             {
                 "id": participant.id,
@@ -218,16 +227,44 @@ class ParticipantRepository:
             }
             for participant in new
         ]
+        if len(rows) >= COPY_THRESHOLD:
+            try:
+                async with self._session.begin_nested():
+                    await copy_rows(self._session, participants, rows)
+            except asyncpg.UniqueViolationError:
+                pass  # some were inserted meanwhile: the statement below tells which
+            else:
+                return {participant.external_id for participant in new}
+        statement = (
+            pg_insert(participants)
+            .on_conflict_do_nothing(constraint="uq_participants_school_external_id")
+            .returning(participants.c.external_id)
+        )
         # executemany with RETURNING: SQLAlchemy sends multi-row VALUES batches (its
         # "insertmanyvalues"), compiled once, instead of one huge statement per call
         return set((await self._session.scalars(statement, rows)).all())
 
-    async def refresh_statistics(self) -> None:
-        """ANALYZE after a bulk load, every table an import reads or writes: with statistics
-        from emptier tables the planner scans a whole school per lookup (and hashes all the
-        consents for its LEFT JOIN) instead of probing the unique indexes."""
+    async def refresh_statistics_if_stale(self) -> bool:
+        """ANALYZE every table an import reads or writes when the participants' statistics
+        are stale (``statistics_stale``): with statistics from emptier tables the planner
+        scans a whole school per lookup (and hashes all the consents for its LEFT JOIN)
+        instead of probing the unique indexes. One session at a time; the others skip it.
+        True when it ran."""
+        counts = (
+            await self._session.execute(
+                text(
+                    "SELECT n_mod_since_analyze, n_live_tup FROM pg_stat_user_tables "
+                    "WHERE relid = 'participants'::regclass"
+                )
+            )
+        ).one()
+        if not statistics_stale(modified=counts[0], live=counts[1]):
+            return False
+        if not await try_advisory_lock(self._session, STATISTICS_LOCK, "participants"):
+            return False
         for table in STATISTICS_TABLES:
             await self._session.execute(text(f"ANALYZE {table}"))
+        return True
 
     async def save_many(self, changed: Sequence[Participant]) -> None:
         """Update many records with one batched statement (one round trip)."""

@@ -7,7 +7,8 @@ registry, every copy outside the registers' tables is purged in the same transac
 events in the outbox, stored Idempotency-Key answers), and ``participant.erased`` (REGISTRY) and
 ``contact.erased`` (CONTACTS) tell the other services to drop theirs. The person's active
 enrolments end in the same transaction (``enrolment.ended``, reason ``consent_withdrawn``): no
-consent, no matching.
+consent, no matching; and the free text about the person in their enrolments (a mentee's
+request, the note on leaving) is erased with the rest (``application.enrolments``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import date
 from nastavnik.common.auth import Principal
 from nastavnik.common.problems import ProblemError, not_found
 from nastavnik.common.problems import invalid_field as invalid
-from nastavnik.registry.application.enrolments import end_for_withdrawn_consent
+from nastavnik.registry.application.enrolments import erase_from_enrolments
 from nastavnik.registry.application.handlers import (
     HANDLERS,
     UpsertOutcome,
@@ -111,13 +112,13 @@ async def withdraw_consent(
         )
     revision = participant.erase(withdrawn_on)
     if revision is None:
-        # erased already; an enrolment left active by an erasure before enrolments ended
-        # with it ends now, on the date of that erasure
-        if await end_for_withdrawn_consent(uow, participant, participant.erased_on or today):
+        # erased already; an enrolment left active, or free text left in an enrolment, by an
+        # erasure from before those rules is ended and erased now, on the date of that erasure
+        if await erase_from_enrolments(uow, participant, participant.erased_on or today):
             await uow.commit()
         return participant
     await uow.participants.save(participant)
-    await end_for_withdrawn_consent(uow, participant, withdrawn_on)
+    await erase_from_enrolments(uow, participant, withdrawn_on)
     await uow.consents.withdraw(participant.id, withdrawn_on)
     await uow.erasure.purge_contact_events(participant.id)
     await uow.erasure.purge_stored_answers(

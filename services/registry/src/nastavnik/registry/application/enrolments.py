@@ -262,6 +262,10 @@ def _resolve(
     )
     if violations:
         return violations
+    if person.erased:
+        # the consent was withdrawn: a sync that still sends the request or the note of the
+        # (ended) enrolment does not bring the erased text back
+        details = details.without_free_text()
     return programme, enrollee, details, current
 
 
@@ -341,33 +345,39 @@ async def end_enrolment(
     return enrolment
 
 
-async def end_for_withdrawn_consent(
+async def erase_from_enrolments(
     uow: RegistryUnitOfWork, participant: Participant, withdrawn_on: date
-) -> list[Enrolment]:
-    """No consent, no matching: end every active enrolment of a participant whose consent
-    was withdrawn, in the caller's unit of work (``enrolment.ended``, reason
-    ``consent_withdrawn``, dated the withdrawal), so that matching drops the person.
+) -> bool:
+    """The participant's consent was withdrawn: in the caller's unit of work, every active
+    enrolment of the person ends (``enrolment.ended``, reason ``consent_withdrawn``, dated the
+    withdrawal), so that matching drops them (no consent, no matching), and the free text about
+    the person (a mentee's request, the note on leaving) is dropped from every enrolment of
+    theirs, active or ended, in every school, together with the stored Idempotency-Key answers
+    of those schools' enrolment requests that name the person. Whether anything changed.
 
     The schools' enrolment locks are taken first (in order), so a concurrent upsert of an
-    enrolment of the person in those schools either commits before (and is ended here) or
-    runs after (and sees no consent)."""
-    schools = await uow.enrolments.schools_of_participant(participant.id)
-    for school_id in sorted(schools | {participant.school_id}):
+    enrolment of the person in those schools either commits before (and is ended and erased
+    here) or runs after (and sees no consent; its free text is not stored, see ``_resolve``)."""
+    schools = await uow.enrolments.schools_of_participant(participant.id) | {participant.school_id}
+    for school_id in sorted(schools):
         await uow.enrolments.lock_school(school_id)
-    active = await uow.enrolments.active_of_participant(participant.id)
-    organisations = await uow.organisations.get_many({e.school_id for e in active})
-    ended: list[Enrolment] = []
-    for enrolment in active:
+    enrolled = await uow.enrolments.of_participant(participant.id)
+    organisations = await uow.organisations.get_many({e.school_id for e in enrolled})
+    changed: list[Enrolment] = []
+    for enrolment in enrolled:
         event = enrolment.end_for_withdrawn_consent(withdrawn_on)
-        if event is None:
-            continue
-        ended.append(enrolment)
-        tenant = organisations[enrolment.school_id].tenant
-        uow.emit(
-            registry_event(events.ENROLMENT_ENDED, event, enrolment.id, enrolment.version, tenant)
-        )
-    await uow.enrolments.save_many(ended)
-    return ended
+        if event is not None:
+            tenant = organisations[enrolment.school_id].tenant
+            uow.emit(
+                registry_event(
+                    events.ENROLMENT_ENDED, event, enrolment.id, enrolment.version, tenant
+                )
+            )
+        if enrolment.erase_free_text() or event is not None:
+            changed.append(enrolment)
+    await uow.enrolments.save_many(changed)
+    purged = await uow.erasure.purge_stored_enrolment_answers(schools, participant.id)
+    return bool(changed) or purged > 0
 
 
 HANDLERS.update({UpsertEnrolments: upsert_enrolments, EndEnrolment: end_enrolment})

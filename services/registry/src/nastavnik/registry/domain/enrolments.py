@@ -3,7 +3,8 @@
 A mentor brings competences, subjects, interests, a capacity (how many mentees) and when they
 are available; a mentee brings a request, subjects, interests and wishes (a preferred mentor,
 mentors to avoid). These feed matching, so the events carry only the pseudonymous ids and
-these non-identifying attributes; the request text stays in registry.
+these non-identifying attributes; the request and the note on leaving stay in registry, until
+the person's consent is withdrawn (``Enrolment.erase_free_text``).
 """
 
 from __future__ import annotations
@@ -112,6 +113,18 @@ class EnrolmentDetails:
     @property
     def ended(self) -> bool:
         return self.ended_on is not None
+
+    @property
+    def has_free_text(self) -> bool:
+        return self.request is not None or self.end_note is not None
+
+    def without_free_text(self) -> EnrolmentDetails:
+        """The details without the free text written by or about the person: a mentee's
+        request and the note on leaving. Erased when the person's consent is withdrawn; the
+        structured attributes (role, dates, end reason, subjects, interests, competences,
+        capacity, availability, the wished and avoided mentors' pseudonymous ids) stay, so that
+        counts and matching history stay."""
+        return replace(self, request=None, end_note=None)
 
     def with_defaults(self) -> EnrolmentDetails:
         """A mentor's capacity defaults to one mentee."""
@@ -371,3 +384,12 @@ class Enrolment:
             return None
         ended_on = max(withdrawn_on, self.details.entered_on)
         return self.end(ended_on, EnrolmentEndReason.CONSENT_WITHDRAWN, None)
+
+    def erase_free_text(self) -> bool:
+        """The participant's consent was withdrawn: drop the free text about them (a mentee's
+        request, the note on leaving), whether the enrolment is active or ended. No event and
+        no new version: the events never carry this text. ``False`` when there was none."""
+        if not self.details.has_free_text:
+            return False
+        self.details = self.details.without_free_text()
+        return True

@@ -18,10 +18,10 @@ from nastavnik.registry.application import handlers
 from nastavnik.registry.application.cases import UpsertCase, UpsertCases, WithdrawCase
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.cases import Case, CaseSubmission
+from nastavnik.registry.entrypoints.imports import add_bulk_routes
 from nastavnik.registry.entrypoints.programmes import (
     Reference,
     SchoolBulk,
-    add_school_bulk_routes,
     reference_code,
     target_school,
 )
@@ -105,7 +105,7 @@ def add_case_routes(
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> None:
     caller = Depends(authenticate)
-    add_school_bulk_routes(router, new_uow, authenticate, CASE_BULK)
+    add_bulk_routes(router, new_uow, authenticate, CASE_BULK)
 
     @router.post(
         "/cases",

@@ -23,11 +23,11 @@ from nastavnik.registry.application.enrolments import EndEnrolment, UpsertEnrolm
 from nastavnik.registry.application.programmes import single
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.enrolments import Enrolment, EnrolmentSubmission
+from nastavnik.registry.entrypoints.imports import add_bulk_routes
 from nastavnik.registry.entrypoints.programmes import (
     SchoolBulk,
     Tag,
     Text,
-    add_school_bulk_routes,
     target_school,
 )
 from nastavnik.registry.entrypoints.schemas import ExternalId, Page, Strict
@@ -179,7 +179,7 @@ def add_enrolment_routes(
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> None:
     caller = Depends(authenticate)
-    add_school_bulk_routes(router, new_uow, authenticate, ENROLMENT_BULK)
+    add_bulk_routes(router, new_uow, authenticate, ENROLMENT_BULK)
 
     @router.post(
         "/enrolments",

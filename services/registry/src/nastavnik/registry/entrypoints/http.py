@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.routing import APIRoute
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import ParticipantCategory, ParticipantRole
-from nastavnik.common.problems import Problem, invalid_field, not_found
+from nastavnik.common.problems import invalid_field, not_found, problem_responses
 from nastavnik.registry.adapters.repositories import ParticipantFilter
 from nastavnik.registry.application import handlers, organisations
 from nastavnik.registry.application.commands import (
@@ -49,10 +50,53 @@ from nastavnik.registry.entrypoints.schemas import (
 )
 from nastavnik.registry.entrypoints.tokens import add_token_routes
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (401, 403, 404, 409, 422)
+# every route of /api/v1 may answer these problems (no token, no right, no such record, a
+# conflict, invalid data); routes add their own (an upload's 413 and 415)
+PROBLEM_RESPONSES = problem_responses(401, 403, 404, 409, 422, 503)
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "A key of the client's choosing (a UUID, say) that makes a retry safe: the same key and "
+        "the same request within 24 hours get the stored answer back (Idempotent-Replayed: "
+        "true) without running again; the same key with another request is a 422 problem, a "
+        "key whose first request is still running a 409 problem, a malformed key a 400 problem."
+    ),
+    # the middleware's rule: 1 to 255 visible ASCII characters
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
 }
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "true: the stored answer to an earlier request with this Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
+def document_idempotency(
+    router: APIRouter, methods: Collection[str], exclude_paths: Collection[str]
+) -> None:
+    """Declare what the Idempotency-Key middleware does on the router's routes it serves (the
+    ``methods``, except ``exclude_paths``): the header, its 400 problem and the replay header
+    on every answer. Call once every route is added, before the router is included."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute) or route.path in exclude_paths:
+            continue
+        if not (route.methods or set()) & set(methods):
+            continue
+        extra = dict(route.openapi_extra or {})
+        extra["parameters"] = [*extra.get("parameters", []), IDEMPOTENCY_KEY]
+        route.openapi_extra = extra
+        # any answer below 500 is stored, so any may come back replayed (not a malformed key's)
+        replayable = [route.status_code or 200, *route.responses]
+        answers = {
+            status: {**route.responses.get(status, {}), "headers": REPLAYED}
+            for status in replayable
+        }
+        route.responses = dict(sorted({**answers, **problem_responses(400)}.items(), key=str))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Bulk routes of partnerships: ``POST /partnerships/bulk`` (a JSON list) and
 ``POST /partnerships/import`` (a CSV, XLSX or JSON file), for a school's tokens and the region
-admin, on the generic per-row intake (``imports.add_row_bulk_routes``)."""
+admin, on the generic per-row intake (``imports.add_bulk_routes``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from nastavnik.common.contracts.events import AccessRole
 from nastavnik.registry.application.partnership_imports import SyncPartnerships
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.participants import Violation
-from nastavnik.registry.entrypoints.imports import RowBulk, add_row_bulk_routes
+from nastavnik.registry.entrypoints.imports import RowBulk, add_bulk_routes
 from nastavnik.registry.entrypoints.organisations import Code
 from nastavnik.registry.entrypoints.schemas import Strict
 from nastavnik.registry.intake.partnerships import (
@@ -61,7 +61,7 @@ PARTNERSHIP_BULK = RowBulk(
     tag="partnerships",
     plural="partnerships",
     columns=PARTNERSHIP_COLUMNS,
-    parse=parse_partnership,
+    parse=lambda row, _today: parse_partnership(row),
     command=SyncPartnerships,
     duplicate=_twice,
     item=PartnershipBulkItem,
@@ -79,4 +79,4 @@ def add_partnership_import_routes(
     new_uow: Callable[[], RegistryUnitOfWork],
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> None:
-    add_row_bulk_routes(router, new_uow, authenticate, PARTNERSHIP_BULK)
+    add_bulk_routes(router, new_uow, authenticate, PARTNERSHIP_BULK)

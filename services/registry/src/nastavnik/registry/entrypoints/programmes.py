@@ -1,17 +1,17 @@
 """Programme routes: upsert by external_id, read, list with filters, stage, close, the
-curator's SWOT, bulk intake. Also ``add_school_bulk_routes``, the bulk intake of any of a
-school's programme records (programmes, enrolments, roadmap items, questionnaire answers)."""
+curator's SWOT, bulk intake. Also ``SchoolBulk``, the bulk intake (``imports.add_bulk_routes``)
+of any of a school's programme records (programmes, enrolments, roadmap items, questionnaire
+answers, cases)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, ClassVar, Generic, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field, StringConstraints
 
 from nastavnik.common.auth import Principal
@@ -37,22 +37,16 @@ from nastavnik.registry.domain.programmes import (
 )
 from nastavnik.registry.domain.reference import Catalog
 from nastavnik.registry.entrypoints.imports import (
-    REPORT_DESCRIPTION,
-    UPLOAD_PROBLEMS,
-    bulk_body,
-    import_body,
-    item_schema,
-    report_of,
-    uploaded_reader,
+    BulkKind,
+    Intake,
+    NewUnitOfWork,
+    add_bulk_routes,
 )
 from nastavnik.registry.entrypoints.schemas import (
     ExternalId,
-    ImportReport,
     Page,
-    ReportMode,
     Strict,
 )
-from nastavnik.registry.intake.columns import ColumnSet
 from nastavnik.registry.intake.programmes import PROGRAMME_COLUMNS, Submitted, parse_programme
 from nastavnik.registry.intake.readers import SourceRow
 from nastavnik.registry.intake.records import RejectedRow
@@ -63,7 +57,6 @@ Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 YEAR_DESCRIPTION = "Academic year as «2025/2026» (also «2025-2026», «2025/26»)"
-SCHOOL_ID_QUERY = Query(default=None, description="Defaults to the organisation of the token")
 
 
 def target_school(principal: Principal, school_id: uuid.UUID | None) -> uuid.UUID:
@@ -88,21 +81,16 @@ def reference_code(
 # --- bulk intake of a school's programme records ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class SchoolBulk(Generic[S]):
-    """One kind of a school's programme records, as the bulk routes need it."""
+@dataclass(frozen=True, kw_only=True)
+class SchoolBulk(BulkKind, Generic[S]):
+    """One kind of a school's programme records, into one school (``?school_id=``, the
+    token's own by default)."""
 
-    path: str  # "/programmes"
-    tag: str
-    plural: str  # English, for summaries: "programmes"
-    columns: ColumnSet
     parse: Callable[[SourceRow], Submitted[S] | RejectedRow]
     command: Callable[[uuid.UUID, tuple[S, ...]], object]
-    item: type[BaseModel]  # the single POST's body: a JSON batch is a list of these
     duplicate_field: str
     duplicate_noun: str  # «одну строку на программу»
-    key_description: str  # how the report's external_id names a row
-    columns_description: str
+    school_scoped: ClassVar[bool] = True
 
     def duplicate(self, record: Submitted[S], first_row: int) -> Violation:
         return Violation(
@@ -111,90 +99,18 @@ class SchoolBulk(Generic[S]):
             f"оставьте в файле {self.duplicate_noun}",
         )
 
-
-def add_school_bulk_routes(
-    router: APIRouter,
-    new_uow: Callable[[], RegistryUnitOfWork],
-    authenticate: Callable[..., Awaitable[Principal]],
-    kind: SchoolBulk[Any],
-) -> None:
-    """``POST {path}/bulk`` (a JSON list) and ``POST {path}/import`` (CSV, XLSX or JSON) into
-    one school (``?school_id=``, the token's own by default), in transactions of 500 rows."""
-    caller = Depends(authenticate)
-
-    async def run(
-        principal: Principal,
-        school_id: uuid.UUID,
-        chunks: AsyncGenerator[list[Any], None],
-        sink: bulk.ReportSink,
-    ) -> bulk.ImportSummary:
-        async def apply(records: Sequence[Submitted[Any]]) -> Any:
-            command = kind.command(school_id, tuple(record.submission for record in records))
-            return await bulk.run_with_retry(new_uow, principal, command)
-
-        return await bulk.import_records(chunks, apply, sink, kind.duplicate)
-
-    async def respond(
-        request: Request,
-        principal: Principal,
-        school_id: uuid.UUID | None,
-        report: ReportMode,
-        *,
-        json_only: bool,
-    ) -> StreamingResponse:
+    async def intake(
+        self, new_uow: NewUnitOfWork, principal: Principal, school_id: uuid.UUID | None
+    ) -> Intake:
         target = target_school(principal, school_id)
-        await bulk.writable_school(new_uow, principal, target)  # before the body is read
-        async with uploaded_reader(request, kind.columns, json_only=json_only) as rows:
-            return await report_of(
-                rows,
-                kind.parse,
-                lambda chunks, sink: run(principal, target, chunks, sink),
-                report,
-            )
-
-    description = (
-        f"{REPORT_DESCRIPTION} A row's external_id in the report is {kind.key_description}."
-    )
-
-    @router.post(
-        f"{kind.path}/bulk",
-        tags=[kind.tag],
-        summary=f"Create or update many {kind.plural} from a JSON list (per-row report)",
-        description=description,
-        response_model=ImportReport,
-        responses=UPLOAD_PROBLEMS,
-        openapi_extra=bulk_body(item_schema(kind.item)),
-        name=f"bulk_{kind.tag}",
-    )
-    async def bulk_route(
-        request: Request,
-        principal: Principal = caller,
-        school_id: uuid.UUID | None = SCHOOL_ID_QUERY,
-        report: ReportMode = Query(default=ReportMode.ALL),
-    ) -> StreamingResponse:
-        return await respond(request, principal, school_id, report, json_only=True)
-
-    @router.post(
-        f"{kind.path}/import",
-        tags=[kind.tag],
-        summary=f"Import {kind.plural} from a CSV, XLSX or JSON file (per-row report)",
-        description=f"{description} Columns: {kind.columns_description}",
-        response_model=ImportReport,
-        responses=UPLOAD_PROBLEMS,
-        openapi_extra=import_body(
-            item_schema(kind.item),
-            "A CSV (UTF-8 or Windows-1251, «;» or «,»), XLSX (the first sheet) or JSON file "
-            "with a header row.",
-        ),
-        name=f"import_{kind.tag}",
-    )
-    async def import_route(
-        request: Request,
-        principal: Principal = caller,
-        school_id: uuid.UUID | None = SCHOOL_ID_QUERY,
-        report: ReportMode = Query(default=ReportMode.ALL),
-    ) -> StreamingResponse:
-        return await respond(request, principal, school_id, report, json_only=False)
+        await bulk.writable_school(new_uow, principal, target)
+        return Intake(
+            parse=self.parse,
+            command=lambda records: self.command(
+                target, tuple(record.submission for record in records)
+            ),
+            duplicate=self.duplicate,
+        )
 
 
 # --- programmes --------------------------------------------------------------------------------
@@ -346,7 +262,7 @@ def add_programme_routes(
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> None:
     caller = Depends(authenticate)
-    add_school_bulk_routes(router, new_uow, authenticate, PROGRAMME_BULK)
+    add_bulk_routes(router, new_uow, authenticate, PROGRAMME_BULK)
 
     @router.post(
         "/programmes",

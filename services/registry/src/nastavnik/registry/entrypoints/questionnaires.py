@@ -26,9 +26,9 @@ from nastavnik.registry.application.questionnaires import (
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.questionnaires import AnswerSubmission, QuestionnaireResponse
+from nastavnik.registry.entrypoints.imports import add_bulk_routes
 from nastavnik.registry.entrypoints.programmes import (
     SchoolBulk,
-    add_school_bulk_routes,
     reference_code,
     target_school,
 )
@@ -123,7 +123,7 @@ def add_questionnaire_routes(
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> None:
     caller = Depends(authenticate)
-    add_school_bulk_routes(router, new_uow, authenticate, QUESTIONNAIRE_BULK)
+    add_bulk_routes(router, new_uow, authenticate, QUESTIONNAIRE_BULK)
 
     @router.post(
         "/questionnaire-responses",

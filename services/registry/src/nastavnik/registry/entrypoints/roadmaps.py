@@ -20,10 +20,10 @@ from nastavnik.registry.application.programmes import single
 from nastavnik.registry.application.roadmaps import RemoveRoadmapItem, UpsertRoadmapItems
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.roadmaps import RoadmapItem, RoadmapItemSubmission, is_overdue
+from nastavnik.registry.entrypoints.imports import add_bulk_routes
 from nastavnik.registry.entrypoints.programmes import (
     Reference,
     SchoolBulk,
-    add_school_bulk_routes,
     reference_code,
     target_school,
 )
@@ -127,7 +127,7 @@ def add_roadmap_routes(
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> None:
     caller = Depends(authenticate)
-    add_school_bulk_routes(router, new_uow, authenticate, ROADMAP_BULK)
+    add_bulk_routes(router, new_uow, authenticate, ROADMAP_BULK)
 
     @router.post(
         "/roadmap-items",
