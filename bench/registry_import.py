@@ -2,9 +2,10 @@
 
 - Servers (``_common.embedded_servers``): PostgreSQL with fsync and synchronous commit on, as in
   production; NATS with JetStream file storage (its own fsync interval unless
-  ``BENCH_NATS_SYNC=always``). The registry runs as a real process (``python -m
-  nastavnik.registry serve``: uvicorn, its relay publishing the outbox to NATS meanwhile) on a
-  free port, with its default settings.
+  ``BENCH_NATS_SYNC=always``). The registry runs as ``BENCH_REPLICAS`` real processes (default
+  2, as ``deploy/k8s/registry.yaml`` deploys it; ``python -m nastavnik.registry serve``:
+  uvicorn, each with its relay, which take turns publishing the outbox to NATS meanwhile) on
+  free ports, with their default settings; the schools' uploads are spread over them in turn.
 - The region: 500 schools in 25 municipalities, 150,000 students and 15,000 teachers (330 rows a
   school), with consents (a parent's for every student, the teacher's own), Russian names with
   «ё», phones as people write them, grades as «7А». One CSV per school, Windows-1251 with «;»
@@ -13,20 +14,25 @@
   (``Content-Type: text/csv``, ``?report=rejected``), ``BENCH_PARALLEL`` schools at a time
   (default 4); rows/s = rows accepted / wall time of the whole import. Then the database must
   hold exactly the rows sent (``participants`` of the bench schools), and no row may be rejected.
+- Also printed, not part of the ratio: the CPU seconds per 1,000 rows that the registry (with
+  its relay), PostgreSQL and NATS spent during the import (wall time on a shared machine swings
+  with other jobs; CPU time does not), and the nightly re-sync: every school sends the same file
+  again, every row must come back unchanged and no event may be written.
 - Anchor: raw asyncpg ``copy_records_to_table`` of the same rows (the same columns the registry
   fills) into ``bench_participants_copy`` (``LIKE participants INCLUDING ALL``: same indexes),
   one copy per school, ``BENCH_PARALLEL`` connections at a time; run before and after the
   import, the figure is their mean. The registry writes more per row (the consent, two outbox
   events, the audit trail, the Idempotency/report machinery), so the target ratio is 0.2.
 - Memory: once the relay has published the import's events (the time it took is printed), the
-  registry process's RSS high-water mark (``VmHWM``, reset through
+  first registry process's RSS high-water mark (``VmHWM``, reset through
   ``/proc/<pid>/clear_refs`` before each measurement) while it imports one small file
   (``BENCH_SMALL_ROWS``, default 1,000 rows) and one large file (``BENCH_LARGE_ROWS``, default
   100,000 rows, streamed): the intake streams, so the peak must not grow with the file.
 
 Environment: ``BENCH_SCALE`` (default 1: the full region; 0.1 for a quick run: 50 schools,
-15,000 students, 1,500 teachers), ``BENCH_PARALLEL``, ``BENCH_SMALL_ROWS``, ``BENCH_LARGE_ROWS``,
-``BENCH_NATS_SYNC``, ``BENCH_KEEP_DATA=1``. A failed check exits with status 1 and no JSON line.
+15,000 students, 1,500 teachers), ``BENCH_PARALLEL``, ``BENCH_REPLICAS``, ``BENCH_SMALL_ROWS``,
+``BENCH_LARGE_ROWS``, ``BENCH_NATS_SYNC``, ``BENCH_KEEP_DATA=1``. A failed check exits with
+status 1 and no JSON line.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ import httpx
 from _common import (
     Servers,
     Stopwatch,
+    cpu_seconds,
     embedded_servers,
     emit,
     env_int,
@@ -302,7 +309,8 @@ def split(total: int, parts: int) -> list[int]:
 
 
 class RegistryProcess:
-    def __init__(self, servers: Servers, database_url: str) -> None:
+    def __init__(self, servers: Servers, database_url: str, name: str = "registry") -> None:
+        self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = os.environ | {
@@ -312,7 +320,7 @@ class RegistryProcess:
             "NASTAVNIK_HTTP_PORT": str(self.port),
             "NASTAVNIK_LOG_LEVEL": "WARNING",
         }
-        self.log_path = servers.root / "registry.log"
+        self.log_path = servers.root / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def bootstrap_region(self, name: str) -> str:
@@ -372,6 +380,16 @@ class RegistryProcess:
         except OSError:
             return False
         return True
+
+
+def server_cpu(servers: Servers, replicas: Sequence[RegistryProcess]) -> dict[str, float]:
+    """CPU seconds spent so far by each registry replica (with its relay), PostgreSQL and
+    NATS."""
+    processes = {replica.name: replica.pid for replica in replicas}
+    for name, server in (("PostgreSQL", servers.postgres), ("NATS", servers.nats)):
+        if server.process is not None:
+            processes[name] = server.process.pid
+    return {name: cpu_seconds(pid) for name, pid in processes.items()}
 
 
 # --- HTTP --------------------------------------------------------------------------------------
@@ -452,8 +470,11 @@ async def file_body(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def upload(http: httpx.AsyncClient, registry: RegistryProcess, school: School) -> int:
-    """Send one school's file; the rows accepted (all of them, or the bench fails)."""
+async def upload(
+    http: httpx.AsyncClient, registry: RegistryProcess, school: School, expected: str = "created"
+) -> int:
+    """Send one school's file; the rows accepted (all of them with the ``expected`` status, or
+    the bench fails)."""
     assert school.file is not None
     report = await expect(
         await http.post(
@@ -469,17 +490,52 @@ async def upload(http: httpx.AsyncClient, registry: RegistryProcess, school: Sch
         200,
     )
     summary = report["summary"]
-    if summary["rejected"] or summary["created"] != school.rows:
+    if summary["rejected"] or summary[expected] != school.rows:
         rows = report["rows"][:3]
         raise BenchFailedError(f"school {school.external_id}: {summary}; first rejected: {rows}")
     accepted: int = summary["created"] + summary["updated"] + summary["unchanged"]
     return accepted
 
 
+async def measure_resync(
+    http: httpx.AsyncClient,
+    replicas: Sequence[RegistryProcess],
+    dsn: str,
+    schools: Sequence[School],
+    parallel: int,
+) -> None:
+    """The nightly sync: every school sends the same file again; every row must come back
+    unchanged and no event may be written."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        events_before = await connection.fetchval("SELECT count(*) FROM outbox")
+        with Stopwatch() as watch:
+            rows = sum(
+                await gather_limited(
+                    parallel,
+                    [
+                        upload(http, replicas[index % len(replicas)], school, "unchanged")
+                        for index, school in enumerate(schools)
+                    ],
+                )
+            )
+        events_after = await connection.fetchval("SELECT count(*) FROM outbox")
+    finally:
+        await connection.close()
+    if events_after != events_before:
+        raise BenchFailedError(f"a re-sync wrote {events_after - events_before} events")
+    say(
+        f"re-sync of the same files: {rows:,} rows unchanged in {watch.seconds:.1f} s = "
+        f"{rows / watch.seconds:,.0f} rows/s, no events written"
+    )
+
+
 # --- the anchor: raw asyncpg COPY ------------------------------------------------------------
 
 
-async def measure_anchor(dsn: str, schools: Sequence[School], parallel: int) -> float:
+async def measure_anchor(
+    dsn: str, schools: Sequence[School], parallel: int, postgres_pid: int
+) -> float:
     setup = await asyncpg.connect(dsn)
     try:
         await setup.execute("DROP TABLE IF EXISTS bench_participants_copy")
@@ -497,14 +553,17 @@ async def measure_anchor(dsn: str, schools: Sequence[School], parallel: int) -> 
                     "bench_participants_copy", records=school.records, columns=COPY_COLUMNS
                 )
 
+        cpu_before = cpu_seconds(postgres_pid)
         with Stopwatch() as watch:
             await gather_limited(parallel, [copy(school) for school in schools])
+        cpu = cpu_seconds(postgres_pid) - cpu_before
         copied = await pool.fetchval("SELECT count(*) FROM bench_participants_copy")
     finally:
         await pool.close()
     rows = sum(school.rows for school in schools)
     if copied != rows:
         raise BenchFailedError(f"anchor copied {copied} rows instead of {rows}")
+    say(f"anchor CPU per 1,000 rows: PostgreSQL {cpu * 1000 / rows:.3f} s")
     return float(rows / watch.seconds)
 
 
@@ -550,7 +609,9 @@ async def memory_of(
     return peak
 
 
-async def run(servers: Servers, scale: float, parallel: int, folder: Path) -> None:
+async def run(
+    servers: Servers, scale: float, parallel: int, replica_count: int, folder: Path
+) -> None:
     seed = 2026
     school_count = max(2, round(500 * scale))
     students = split(round(150_000 * scale), school_count)
@@ -562,13 +623,19 @@ async def run(servers: Servers, scale: float, parallel: int, folder: Path) -> No
     large = School(school_count + 2, "sch-memory-large")
 
     database_url = servers.database_url("nastavnik_registry")
-    registry = RegistryProcess(servers, database_url)
+    replicas = [
+        RegistryProcess(servers, database_url, f"registry-{number}")
+        for number in range(1, replica_count + 1)
+    ]
+    registry = replicas[0]  # also the one whose memory is measured
     admin = registry.bootstrap_region("Бенчмаркская область")
-    registry.start()
+    for replica in replicas:
+        replica.start()
     try:
         limits = httpx.Limits(max_connections=parallel + 8)
         async with httpx.AsyncClient(timeout=900, limits=limits) as http:
-            await registry.ready(http)
+            for replica in replicas:
+                await replica.ready(http)
             await create_schools(http, registry, admin, [*schools, small, large])
             assert all(school.id for school in schools)
 
@@ -601,21 +668,38 @@ async def run(servers: Servers, scale: float, parallel: int, folder: Path) -> No
             )
 
             dsn = asyncpg_dsn(database_url)
-            anchors = [await measure_anchor(dsn, schools, parallel)]
+            assert servers.postgres.process is not None
+            postgres_pid = servers.postgres.process.pid
+            anchors = [await measure_anchor(dsn, schools, parallel, postgres_pid)]
             say(f"anchor (asyncpg copy_records_to_table, before): {anchors[0]:,.0f} rows/s")
 
             registry.reset_peak()
+            cpu_before = server_cpu(servers, replicas)
             with Stopwatch() as watch:
                 accepted = sum(
                     await gather_limited(
-                        parallel, [upload(http, registry, school) for school in schools]
+                        parallel,
+                        [
+                            upload(http, replicas[index % replica_count], school)
+                            for index, school in enumerate(schools)
+                        ],
                     )
                 )
             import_peak = registry.status_kib("VmHWM")
+            cpu = {
+                name: spent - cpu_before[name]
+                for name, spent in server_cpu(servers, replicas).items()
+            }
             value = accepted / watch.seconds
             say(
                 f"import: {accepted:,} rows accepted in {watch.seconds:.1f} s, {parallel} "
                 f"schools at a time = {value:,.0f} rows/s (peak RSS {import_peak / 1024:.0f} MiB)"
+            )
+            say(
+                "CPU per 1,000 rows during the import (independent of other jobs' load): "
+                + ", ".join(
+                    f"{name} {spent * 1000 / accepted:.3f} s" for name, spent in cpu.items()
+                )
             )
 
             connection = await asyncpg.connect(dsn)
@@ -642,7 +726,8 @@ async def run(servers: Servers, scale: float, parallel: int, folder: Path) -> No
                 f"({persisted / watch.seconds:,.0f} rows/s persisted)"
             )
 
-            anchors.append(await measure_anchor(dsn, schools, parallel))
+            await measure_resync(http, replicas, dsn, schools, parallel)
+            anchors.append(await measure_anchor(dsn, schools, parallel, postgres_pid))
             say(f"anchor (asyncpg copy_records_to_table, after): {anchors[1]:,.0f} rows/s")
 
             await relay_drained(dsn, watch.seconds)
@@ -654,7 +739,8 @@ async def run(servers: Servers, scale: float, parallel: int, folder: Path) -> No
                 f"{growth:+.0f} MiB against the small one"
             )
     finally:
-        registry.stop()
+        for replica in replicas:
+            replica.stop()
 
     anchor = statistics.mean(anchors)
     ratio = value / anchor
@@ -673,20 +759,24 @@ async def run(servers: Servers, scale: float, parallel: int, folder: Path) -> No
 def main() -> int:
     scale = float(os.environ.get("BENCH_SCALE", "").strip() or 1)
     parallel = max(1, env_int("BENCH_PARALLEL", 4))
+    replica_count = max(1, env_int("BENCH_REPLICAS", 2))
     sync_always = os.environ.get("BENCH_NATS_SYNC", "default").strip().lower() == "always"
-    say(f"bench {BENCH}: CSV registers through POST /participants/import, scale {scale}")
+    say(
+        f"bench {BENCH}: CSV registers through POST /participants/import, scale {scale}, "
+        f"{replica_count} registry replica(s) (as deploy/k8s/registry.yaml runs it: 2)"
+    )
     say(machine_summary())
     say(
         "servers: nats-server (JetStream file storage, sync_interval "
         f"{'always' if sync_always else '2m'}) and PostgreSQL (fsync on), ours, on free ports; "
-        "the registry as its own process"
+        "the registry replicas as their own processes"
     )
     try:
         with (
             embedded_servers(BENCH, nats_sync_always=sync_always) as servers,
             tempfile.TemporaryDirectory(prefix="nastavnik-bench-csv-") as folder,
         ):
-            asyncio.run(run(servers, scale, parallel, Path(folder)))
+            asyncio.run(run(servers, scale, parallel, replica_count, Path(folder)))
     except BenchFailedError as failure:
         print(f"bench {BENCH} FAILED: {failure}", file=sys.stderr, flush=True)
         return 1

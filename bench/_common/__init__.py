@@ -67,6 +67,30 @@ def emit(bench: str, value: float, unit: str, **extra: Any) -> None:
     sys.stdout.flush()
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time of a process and all its descendants (Linux ``/proc``): what a
+    server spent, unlike wall time not inflated by other jobs on a shared machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        times[pid] = int(fields[11]) + int(fields[12])  # utime, stime
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += times.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total / ticks
+
+
 class Stopwatch:
     """``with Stopwatch() as watch: ...`` then ``watch.seconds``."""
 
