@@ -146,10 +146,31 @@ def _run_as_user() -> str | None:
     """PostgreSQL refuses to run as root; use pgserver's unprivileged user then."""
     if os.geteuid() != 0:
         return None
-    from pgserver.utils import ensure_user_exists
+    _ensure_system_user(POSTGRES_USER)
+    return POSTGRES_USER
 
-    ensure_user_exists("pgserver")
-    return "pgserver"
+
+POSTGRES_USER = "pgserver"  # the unprivileged user pgserver's own tooling creates too
+
+
+def _ensure_system_user(name: str) -> None:
+    """Create the user once. ``useradd`` lives in /usr/sbin, which a non-login shell's PATH
+    (a CI runner's, ``env -i``) often leaves out: look there too."""
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+        return
+    except KeyError:
+        pass
+    search = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    useradd = shutil.which("useradd", path=search)
+    if useradd is None:
+        raise RuntimeError(
+            f"PostgreSQL cannot run as root and there is no user {name!r} to run it as: "
+            "create one, or run as an unprivileged user"
+        )
+    subprocess.run([useradd, "-s", "/bin/bash", name], check=True, capture_output=True)
 
 
 def _grant_to(user: str, *paths: Path) -> None:
