@@ -39,7 +39,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-def _causes(error: BaseException) -> Iterator[BaseException]:
+def error_chain(error: BaseException) -> Iterator[BaseException]:
     """The error, what it wraps (SQLAlchemy's ``orig``) and its causes, each once."""
     seen: list[BaseException] = []
     pending: list[BaseException] = [error]
@@ -58,7 +58,7 @@ def database_unavailable(error: BaseException) -> bool:
     """Whether the error says the database could not be reached or dropped the connection (a
     restart, a failover, a cut network) rather than refused the statement: a transaction that
     failed so may succeed as it is once the server is back."""
-    for cause in _causes(error):
+    for cause in error_chain(error):
         if isinstance(cause, DBAPIError) and cause.connection_invalidated:
             return True
         if isinstance(cause, OSError):  # refused, reset, timed out: the driver's own

@@ -25,7 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import access_tokens
@@ -34,7 +33,7 @@ from nastavnik.common.contracts.events import (
     ParticipantCategory,
     ParticipantRole,
 )
-from nastavnik.common.db import COPY_THRESHOLD, copy_rows
+from nastavnik.common.db import COPY_THRESHOLD, copy_rows, error_chain
 from nastavnik.registry.adapters.consents import (
     active_columns,
     active_join_condition,
@@ -70,10 +69,10 @@ def is_transient(error: BaseException) -> bool:
     """A conflict that a retry of the whole transaction can get past: a deadlock or a
     serialization failure between concurrent imports. (A database that went away is
     ``nastavnik.common.db.database_unavailable``'s.)"""
-    if not isinstance(error, DBAPIError):
-        return False
-    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return state in TRANSIENT_SQLSTATES
+    # the driver's own error too: a COPY runs on the asyncpg connection, past SQLAlchemy
+    return any(
+        getattr(cause, "sqlstate", None) in TRANSIENT_SQLSTATES for cause in error_chain(error)
+    )
 
 
 def _participant(row: Row[Any]) -> Participant:
