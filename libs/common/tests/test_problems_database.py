@@ -4,6 +4,7 @@ raise, no database)."""
 
 from __future__ import annotations
 
+import asyncpg
 import httpx
 from fastapi import FastAPI
 from sqlalchemy.exc import DBAPIError
@@ -53,6 +54,14 @@ def app() -> FastAPI:
     async def duplicate() -> None:
         raise database_error("23505")
 
+    @application.get("/copy-nul")
+    async def copy_nul() -> None:  # a COPY's error: the driver's own, not wrapped
+        raise asyncpg.CharacterNotInRepertoireError("invalid byte sequence: 0x00")
+
+    @application.get("/copy-duplicate")
+    async def copy_duplicate() -> None:
+        raise asyncpg.UniqueViolationError("duplicate key value")
+
     @application.get("/shutting-down")
     async def shutting_down() -> None:
         raise database_error("57P01")  # admin_shutdown: the server is restarting
@@ -89,6 +98,21 @@ async def test_refused_data_is_a_422_problem_and_other_database_errors_stay_500(
     assert overflow.json()["errors"][0]["code"] == "out_of_range"
     assert other.status_code == 500
     assert other.json()["type"].endswith("/internal")
+
+
+async def test_the_drivers_own_errors_are_answered_alike() -> None:
+    # raise_app_exceptions=True: a handled error must not escape the app as well
+    transport = httpx.ASGITransport(app=app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        nul = await http.get("/copy-nul")
+    assert nul.status_code == 422
+    assert nul.json()["errors"][0]["code"] == "invalid_character"
+
+    transport = httpx.ASGITransport(app=app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        duplicate = await http.get("/copy-duplicate")
+    assert duplicate.status_code == 500
+    assert duplicate.json()["type"].endswith("/internal")
 
 
 async def test_an_unreachable_database_is_a_503_to_retry() -> None:

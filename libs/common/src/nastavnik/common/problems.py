@@ -10,6 +10,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
-from nastavnik.common.db import database_unavailable
+from nastavnik.common.db import database_unavailable, error_chain
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://nastavnik.example/problems/"
@@ -249,23 +250,9 @@ CHARACTER_NOT_IN_REPERTOIRE = "22021"
 NUMERIC_VALUE_OUT_OF_RANGE = "22003"
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """The error, what it wraps (SQLAlchemy's ``orig``) and its causes, each once."""
-    found: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not seen for seen in found):
-        found.append(current)
-        wrapped = getattr(current, "orig", None)
-        if isinstance(wrapped, BaseException) and all(wrapped is not seen for seen in found):
-            current = wrapped
-        else:
-            current = current.__cause__ or current.__context__
-    return found
-
-
 def _sqlstates(exc: BaseException) -> set[str]:
     states = set()
-    for error in _chain(exc):
+    for error in error_chain(exc):
         for attribute in ("sqlstate", "pgcode"):
             value = getattr(error, attribute, None)
             if isinstance(value, str):
@@ -280,7 +267,7 @@ def refused_character(exc: BaseException) -> bool:
 
 def out_of_range(exc: BaseException) -> bool:
     """Whether a database error is a number too large for the database."""
-    overflow = any(isinstance(error, OverflowError) for error in _chain(exc))
+    overflow = any(isinstance(error, OverflowError) for error in error_chain(exc))
     return overflow or NUMERIC_VALUE_OUT_OF_RANGE in _sqlstates(exc)
 
 
@@ -345,7 +332,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     app.openapi = _with_problems(app)  # type: ignore[method-assign]
     app.add_exception_handler(ProblemError, on_problem)
-    app.add_exception_handler(DBAPIError, on_database_error)
+    # SQLAlchemy's errors, and the driver's own from a COPY (run on the asyncpg connection)
+    for database_error in (DBAPIError, asyncpg.PostgresError):
+        app.add_exception_handler(database_error, on_database_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
