@@ -166,3 +166,25 @@ async def test_every_api_operation_declares_the_bearer_token(registry: Registry)
     assert len(operations) > 60
     assert all(operation.get("security") == [{"bearer": []}] for _, operation in operations)
     assert "security" not in spec["paths"]["/health/ready"]["get"]
+
+
+async def test_operations_declare_only_the_problems_they_can_give(registry: Registry) -> None:
+    """A read never conflicts, and a list (no record in its path) finds nothing missing; the
+    conformance check on every test answer keeps the narrowed lists honest."""
+    spec = registry.app.openapi()
+    answers = {
+        (method, path): set(operation["responses"])
+        for path, item in spec["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+    }
+    reads = {key: codes for key, codes in answers.items() if key[0] == "get"}
+    writes = {key: codes for key, codes in answers.items() if key[0] != "get"}
+    assert len(reads) > 20
+    assert len(writes) > 30
+    assert all("409" not in codes for codes in reads.values())
+    assert all("409" in codes for codes in writes.values())
+    lists = [codes for (_, path), codes in reads.items() if "{" not in path]
+    assert len(lists) == 10
+    assert all("404" not in codes and "422" in codes for codes in lists)
+    assert all("404" in codes for (_, path), codes in reads.items() if "{" in path)

@@ -19,7 +19,12 @@ from nastavnik.common.idempotency import (
 from nastavnik.common.runtime import ServiceDescription, build_service, settings_for
 from nastavnik.common.settings import ServiceSettings
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
-from nastavnik.registry.entrypoints.http import RegistryApi, build_router, document_idempotency
+from nastavnik.registry.entrypoints.http import (
+    RegistryApi,
+    build_router,
+    declare_possible_problems,
+    document_idempotency,
+)
 
 SERVICE = "registry"
 DEFAULT_PORT = 8001
@@ -53,6 +58,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         authenticate=authenticate,
     )
     router = build_router(api)
+    declare_possible_problems(router)
     document_idempotency(router, IDEMPOTENT_METHODS, IDEMPOTENCY_EXCLUDED)
     app.include_router(router)
     app.add_middleware(
