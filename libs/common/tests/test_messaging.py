@@ -37,7 +37,7 @@ POLICY = ConsumerPolicy(
 )
 
 
-async def until(check: Callable[[], Awaitable[bool]], attempts: int = 300) -> bool:
+async def until(check: Callable[[], Awaitable[bool]], attempts: int = 1200) -> bool:
     """Poll a condition; a generous bound so a broken pipeline fails instead of hanging."""
     for _ in range(attempts):
         if await check():
@@ -103,7 +103,7 @@ async def test_the_same_event_delivered_twice_changes_nothing(
 async def dead_letters(js: JetStreamContext, expected: int) -> list[dict[str, str]]:
     subscription = await js.pull_subscribe("deadletter.>", stream=streams.DEAD_LETTER.name)
     found: list[dict[str, str]] = []
-    for _ in range(100):
+    for _ in range(300):  # a bound so a broken pipeline fails the test, not a speed claim
         try:
             messages = await subscription.fetch(expected - len(found), timeout=0.2)
         except TimeoutError:
