@@ -186,3 +186,121 @@ async def test_rules_are_problems_naming_the_field(
     assert problem_fields(await post(registry, "/questionnaire-responses", ANSWER | change)) == [
         field
     ]
+
+
+async def enrolled(registry: Registry, *programmes: str) -> dict[str, Any]:
+    """st-1 (a mentee) and st-10 (a mentor) in each of the school's ``programmes``."""
+    people = {
+        "st-1": await add_participant(registry, student("st-1")),
+        "st-10": await add_participant(registry, student("st-10", role="mentor", grade=10)),
+    }
+    for external_id in programmes:
+        people[external_id] = await add_programme(registry, external_id=external_id)
+        for person in ("st-1", "st-10"):
+            entered = await post(
+                registry,
+                "/enrolments",
+                {
+                    "programme_external_id": external_id,
+                    "participant_external_id": person,
+                    "entered_on": "2025-09-15",
+                },
+            )
+            assert entered.status_code == 201, entered.text
+    return people
+
+
+async def test_a_retracted_answer_given_again_is_answered_anew(registry: Registry) -> None:
+    people = await enrolled(registry, "P-1")
+    first = await post(registry, "/questionnaire-responses", ANSWER)
+    assert first.status_code == 201, first.text
+    response_id = first.json()["response"]["id"]
+    corrected = await post(registry, "/questionnaire-responses", ANSWER | {"score": 7})
+    assert (corrected.json()["result"], corrected.json()["response"]["version"]) == ("updated", 2)
+    path = f"/api/v1/questionnaire-responses/{response_id}"
+
+    retracted = await registry.http.delete(path, headers=registry.school_headers())
+    twice = await registry.http.delete(path, headers=registry.school_headers())
+    again = await post(registry, "/questionnaire-responses", ANSWER | {"score": 7})
+
+    assert retracted.status_code == twice.status_code == 200, retracted.text
+    assert (twice.json()["retracted"], twice.json()["version"]) == (True, 3)
+    assert (again.status_code, again.json()["result"]) == (200, "updated")
+    assert again.json()["response"]["id"] == response_id
+    assert (again.json()["response"]["retracted"], again.json()["response"]["version"]) == (
+        False,
+        4,
+    )
+    assert (await get(registry, f"/questionnaire-responses/{response_id}"))["score"] == 7
+    answered = {
+        "response_id": response_id,
+        "programme_id": people["P-1"]["id"],
+        "participant_id": people["st-1"]["id"],
+        "role": "mentee",
+        "form": "student_student",
+        "stage": "conditions",
+        "moment": "start",
+        "answered_on": "2025-09-20",
+    }
+    envelopes = await registry.outbox_events("questionnaire.answered", "questionnaire.retracted")
+    assert [(e["type"], e["subject"], e["sequence"], e["data"]) for e in envelopes] == [
+        ("ru.nastavnik.questionnaire.answered.v1", response_id, 1, answered | {"score": 6}),
+        ("ru.nastavnik.questionnaire.answered.v1", response_id, 2, answered | {"score": 7}),
+        (
+            "ru.nastavnik.questionnaire.retracted.v1",
+            response_id,
+            3,
+            {
+                "response_id": response_id,
+                "programme_id": people["P-1"]["id"],
+                "participant_id": people["st-1"]["id"],
+                "moment": "start",
+            },
+        ),
+        ("ru.nastavnik.questionnaire.answered.v1", response_id, 4, answered | {"score": 7}),
+    ]
+
+
+async def test_programme_and_school_filters_and_exact_pages(registry: Registry) -> None:
+    people = await enrolled(registry, "P-1", "P-2")
+    stored: dict[tuple[str, str, str], str] = {}
+    for programme, person, moment, score in (
+        ("P-1", "st-1", "end", 8),
+        ("P-2", "st-10", "start", 5),
+        ("P-1", "st-10", "start", 9),
+        ("P-1", "st-1", "start", 6),
+        ("P-2", "st-1", "start", 4),
+    ):
+        body = ANSWER | {
+            "programme_external_id": programme,
+            "participant_external_id": person,
+            "moment": moment,
+            "score": score,
+        }
+        response = await post(registry, "/questionnaire-responses", body)
+        assert response.status_code == 201, response.text
+        stored[(people[programme]["id"], people[person]["id"], moment)] = response.json()[
+            "response"
+        ]["id"]
+    # by programme, then participant; within a participant's answers the start before the end
+    keys = sorted(stored, key=lambda k: (k[0], k[1], 0 if k[2] == "start" else 1))
+    in_order = [stored[key] for key in keys]
+
+    async def listed(token: str | None = None, **params: Any) -> tuple[list[str], int]:
+        page = await get(registry, "/questionnaire-responses", token, **params)
+        return [item["id"] for item in page["items"]], page["total"]
+
+    assert await listed() == (in_order, 5)
+    assert await listed(limit=2) == (in_order[:2], 5)
+    assert await listed(limit=2, offset=2) == (in_order[2:4], 5)
+    assert await listed(limit=2, offset=4) == (in_order[4:], 5)
+    p2 = people["P-2"]["id"]
+    assert await listed(programme_id=p2) == ([stored[k] for k in keys if k[0] == p2], 2)
+    assert await listed(programme_id=p2, role="mentor") == (
+        [stored[(p2, people["st-10"]["id"], "start")]],
+        1,
+    )
+    assert await listed(registry.admin_token, school_id=registry.school_id) == (in_order, 5)
+    other_school = await registry.add_school("МБОУ СОШ № 2")
+    assert await listed(registry.admin_token, school_id=other_school) == ([], 0)
+    assert len(await registry.outbox_events("questionnaire.answered")) == 5
