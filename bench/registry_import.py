@@ -23,6 +23,9 @@
   one copy per school, ``BENCH_PARALLEL`` connections at a time; run before and after the
   import, the figure is their mean. The registry writes more per row (the consent, two outbox
   events, the audit trail, the Idempotency/report machinery), so the target ratio is 0.2.
+- Also printed: parsing alone, the registry's CSV reader and ``parse_row`` run in the bench's
+  own process on 20 schools' files (CPU time per row, no database): the ceiling that two cores
+  could reach if nothing but the parsing ran, as a share of the anchor.
 - Memory: once the relay has published the import's events (the time it took is printed), the
   first registry process's RSS high-water mark (``VmHWM``, reset through
   ``/proc/<pid>/clear_refs`` before each measurement) while it imports one small file
@@ -533,6 +536,29 @@ async def measure_resync(
 # --- the anchor: raw asyncpg COPY ------------------------------------------------------------
 
 
+def measure_parsing(schools: Sequence[School], anchor: float, files: int = 20) -> None:
+    """The floor under the import: the registry's own reading and checking of rows (its CSV
+    reader and ``parse_row``, in this process, no database), in CPU time per row. Two cores
+    cannot import faster than they can parse, whatever the rest costs."""
+    from nastavnik.registry.application.bulk import parsed_rows
+    from nastavnik.registry.intake import open_reader
+
+    rows = 0
+    started = time.process_time()
+    for school in schools[:files]:
+        assert school.file is not None
+        with school.file.open("rb") as stream:
+            reader = open_reader(stream, content_type="text/csv")
+            rows += sum(1 for _ in parsed_rows(reader, date.today()))
+    per_row = (time.process_time() - started) / rows
+    ceiling = (os.cpu_count() or 1) / per_row
+    say(
+        f"parsing alone (reader + parse_row, {rows:,} rows, no database): "
+        f"{per_row * 1e6:.1f} µs of CPU per row = at most {ceiling:,.0f} rows/s on "
+        f"{os.cpu_count()} cores with nothing else running ({ceiling / anchor:.3f} of the anchor)"
+    )
+
+
 async def measure_anchor(
     dsn: str, schools: Sequence[School], parallel: int, postgres_pid: int
 ) -> float:
@@ -672,6 +698,7 @@ async def run(
             postgres_pid = servers.postgres.process.pid
             anchors = [await measure_anchor(dsn, schools, parallel, postgres_pid)]
             say(f"anchor (asyncpg copy_records_to_table, before): {anchors[0]:,.0f} rows/s")
+            measure_parsing(schools, anchors[0])
 
             registry.reset_peak()
             cpu_before = server_cpu(servers, replicas)
