@@ -7,16 +7,21 @@ trail."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from nastavnik.registry.adapters.enrolments import enrolments
+from nastavnik.registry.application import consents as consent_handlers
+from nastavnik.registry.application import enrolments as enrolment_handlers
 
 from .conftest import Registry, bearer
 from .programme_support import (
+    PartnersMentor,
+    add_a_college_student,
     add_participant,
     add_programme,
     assert_no_personal_data,
@@ -150,3 +155,107 @@ async def test_a_partners_mentor_leaves_the_schools_programme(registry: Registry
     audit = await get(registry, "/audit", resource_id=enrolment_id)
     assert audit["items"][0]["event_type"] == "ru.nastavnik.enrolment.ended.v1"
     assert audit["items"][0]["actor_organisation_id"] == partners.college_id
+
+
+async def lock_waits(registry: Registry) -> int:
+    """How many sessions of the test's database are waiting for a lock."""
+    async with registry.sessions() as session:
+        waiting = await session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return int(waiting or 0)
+
+
+async def partner_of_the_school(registry: Registry) -> PartnersMentor:
+    """The college student c-7, her college the school's partner, not yet enrolled anywhere."""
+    partner = await add_a_college_student(registry)
+    formed = await post(
+        registry, "/partnerships", {"partner_id": partner.college_id, "started_on": "2025-09-01"}
+    )
+    assert formed.status_code == 201, formed.text
+    return partner
+
+
+def enrol_as_mentor(registry: Registry, partner: PartnersMentor) -> asyncio.Task[Any]:
+    body = {
+        "programme_external_id": "P-C",
+        "participant_external_id": "c-7",
+        "participant_organisation_id": partner.college_id,
+        "entered_on": "2025-10-01",
+    }
+    return asyncio.create_task(post(registry, "/enrolments", body))
+
+
+async def waits_or_ends(registry: Registry, task: asyncio.Task[Any]) -> None:
+    """Until the task has finished (it did not wait) or a session waits for a lock."""
+    while not task.done() and await lock_waits(registry) == 0:
+        await asyncio.sleep(0.05)
+
+
+async def test_a_withdrawal_during_an_enrolment_into_a_new_school_ends_it(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The college withdraws its student's consent while the school enrols her for the first
+    time: the enrolment has read her (consent given) but not yet committed. The withdrawal
+    holds no lock of that school, so it must wait for the enrolment through the person's row:
+    the enrolment then ends with the others. Without that wait the withdrawal finds nothing
+    to end and the enrolment commits active, for a person without consent."""
+    partner = await partner_of_the_school(registry)
+    read, go = asyncio.Event(), asyncio.Event()
+    real_context = enrolment_handlers._context
+
+    async def paused_context(*args: Any) -> Any:
+        context = await real_context(*args)  # the person has been read: consent given
+        read.set()
+        await go.wait()
+        return context
+
+    monkeypatch.setattr(enrolment_handlers, "_context", paused_context)
+    enrolling = enrol_as_mentor(registry, partner)
+    await read.wait()
+    withdrawing = asyncio.create_task(
+        withdraw(registry, partner.mentor["id"], partner.college_token)
+    )
+    await waits_or_ends(registry, withdrawing)
+    go.set()
+    enrolled = await enrolling
+    await withdrawing
+
+    assert enrolled.status_code == 201, enrolled.text
+    enrolment_id = enrolled.json()["enrolment"]["id"]
+    assert (await stored(registry))[enrolment_id][:2] == (date.today(), "consent_withdrawn")
+    assert (await get(registry, "/enrolments", status="active"))["items"] == []
+
+
+async def test_an_enrolment_during_a_withdrawal_is_refused(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other order: the withdrawal has taken the person's row and not yet committed when
+    the school enrols her. The enrolment must wait and then see no consent; reading her
+    before the withdrawal commits would let it commit an active enrolment afterwards."""
+    partner = await partner_of_the_school(registry)
+    locked, go = asyncio.Event(), asyncio.Event()
+    real_erase = consent_handlers.erase_from_enrolments
+
+    async def paused_erase(*args: Any) -> Any:
+        locked.set()  # the participant's row is held for update
+        await go.wait()
+        return await real_erase(*args)
+
+    monkeypatch.setattr(consent_handlers, "erase_from_enrolments", paused_erase)
+    withdrawing = asyncio.create_task(
+        withdraw(registry, partner.mentor["id"], partner.college_token)
+    )
+    await locked.wait()
+    enrolling = enrol_as_mentor(registry, partner)
+    await waits_or_ends(registry, enrolling)
+    go.set()
+    await withdrawing
+    refused = await enrolling
+
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["participant"]
+    assert await stored(registry) == {}

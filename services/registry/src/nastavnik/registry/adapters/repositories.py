@@ -5,7 +5,7 @@ the helpers they share in ``queries.py``; handlers never write SQL."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -211,6 +211,26 @@ class ParticipantRepository:
         parameters = {"external_ids": list(external_ids)}
         rows = (await self._session.execute(statement, parameters)).all()
         return {row.external_id: _participant(row) for row in rows}
+
+    async def hold(self, named: Mapping[uuid.UUID, Collection[str]]) -> None:
+        """Hold these records (organisation → external ids) until the transaction ends, so
+        that nobody locks them ``FOR UPDATE`` (a consent withdrawal, an import) meanwhile;
+        other holders and plain updates are not kept waiting (``FOR KEY SHARE``). In a fixed
+        order (organisation, then external id), the order the imports lock them in, so that
+        they queue up instead of deadlocking."""
+        for school_id in sorted(named):
+            if not named[school_id]:
+                continue
+            statement = (
+                select(participants.c.id)
+                .where(
+                    participants.c.school_id == school_id,
+                    participants.c.external_id == any_(_EXTERNAL_IDS),
+                )
+                .order_by(participants.c.external_id)
+                .with_for_update(read=True, key_share=True)
+            )
+            await self._session.execute(statement, {"external_ids": sorted(named[school_id])})
 
     async def add_many(self, new: Sequence[Participant]) -> set[str]:
         """Insert them (by COPY when there are many); returns the external ids inserted (the

@@ -115,19 +115,28 @@ class _Context:
     existing: dict[tuple[uuid.UUID, uuid.UUID], Enrolment]
 
 
+def _people_named(
+    school: Organisation, submissions: tuple[EnrolmentSubmission, ...]
+) -> dict[uuid.UUID, set[str]]:
+    """Everyone the submissions name (enrollees, wished and avoided mentors): organisation →
+    external ids."""
+    named: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for s in submissions:
+        named[s.participant_organisation_id or school.id].add(s.participant_external_id)
+        named[school.id].update(
+            {s.preferred_mentor_external_id} if s.preferred_mentor_external_id else set()
+        )
+        named[school.id].update(s.avoided_mentor_external_ids)
+    return named
+
+
 async def _context(
     uow: RegistryUnitOfWork, school: Organisation, submissions: tuple[EnrolmentSubmission, ...]
 ) -> _Context:
     programmes = await uow.programmes.find_by_external_ids(
         school.id, {s.programme_external_id for s in submissions}
     )
-    wanted: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for s in submissions:
-        wanted[s.participant_organisation_id or school.id].add(s.participant_external_id)
-        wanted[school.id].update(
-            {s.preferred_mentor_external_id} if s.preferred_mentor_external_id else set()
-        )
-        wanted[school.id].update(s.avoided_mentor_external_ids)
+    wanted = _people_named(school, submissions)
     partners = await partner_links(uow, school, set(wanted) - {school.id})
     people: dict[tuple[uuid.UUID, str], Participant] = {}
     for organisation_id, external_ids in wanted.items():
@@ -281,6 +290,9 @@ async def upsert_enrolments(
     uow: RegistryUnitOfWork, principal: Principal, command: UpsertEnrolments
 ) -> list[Upserted[Enrolment]]:
     school = await programme_school(uow, principal, command.school_id)
+    # the people first, then the school: the order a consent withdrawal takes them in
+    # (``erase_from_enrolments``), so that it waits for this batch, or this batch for it
+    await uow.participants.hold(_people_named(school, command.submissions))
     await uow.enrolments.lock_school(school.id)
     context = await _context(uow, school, command.submissions)
     results: list[Upserted[Enrolment]] = []
@@ -355,9 +367,12 @@ async def erase_from_enrolments(
     theirs, active or ended, in every school, together with the stored Idempotency-Key answers
     of those schools' enrolment requests that name the person. Whether anything changed.
 
-    The schools' enrolment locks are taken first (in order), so a concurrent upsert of an
-    enrolment of the person in those schools either commits before (and is ended and erased
-    here) or runs after (and sees no consent; its free text is not stored, see ``_resolve``)."""
+    The caller holds the participant's row for update, and an upsert of enrolments holds the
+    rows of everyone it names (``ParticipantRepository.hold``) before it takes its school's
+    lock; so an upsert naming the person, in any school (one the person has never been
+    enrolled in too), either commits before (and is ended and erased here) or runs after (and
+    sees no consent; its free text is not stored, see ``_resolve``). The schools' enrolment
+    locks are then taken in order."""
     schools = await uow.enrolments.schools_of_participant(participant.id) | {participant.school_id}
     for school_id in sorted(schools):
         await uow.enrolments.lock_school(school_id)
