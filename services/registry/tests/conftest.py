@@ -3,6 +3,7 @@ session's real PostgreSQL and NATS, with a region, a municipality, a school and 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from nastavnik.common.outbox import outbox
@@ -69,6 +70,19 @@ class Registry:
             wanted = {f"ru.nastavnik.{name}.v1" for name in types}
             envelopes = [e for e in envelopes if e["type"] in wanted]
         return envelopes
+
+    async def until_done_or_waiting_for_a_lock(self, task: asyncio.Task[Any]) -> None:
+        """Until the task has finished (it did not wait) or a session of the registry's
+        database waits for a lock (a test that pauses one transaction to see another wait)."""
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        while not task.done():
+            async with self.sessions() as session:
+                if await session.scalar(waiting):
+                    return
+            await asyncio.sleep(0.05)
 
 
 @pytest.fixture

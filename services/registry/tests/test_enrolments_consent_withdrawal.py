@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from nastavnik.registry.adapters.enrolments import enrolments
 from nastavnik.registry.application import consents as consent_handlers
@@ -157,18 +157,6 @@ async def test_a_partners_mentor_leaves_the_schools_programme(registry: Registry
     assert audit["items"][0]["actor_organisation_id"] == partners.college_id
 
 
-async def lock_waits(registry: Registry) -> int:
-    """How many sessions of the test's database are waiting for a lock."""
-    async with registry.sessions() as session:
-        waiting = await session.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )
-    return int(waiting or 0)
-
-
 async def partner_of_the_school(registry: Registry) -> PartnersMentor:
     """The college student c-7, her college the school's partner, not yet enrolled anywhere."""
     partner = await add_a_college_student(registry)
@@ -187,12 +175,6 @@ def enrol_as_mentor(registry: Registry, partner: PartnersMentor) -> asyncio.Task
         "entered_on": "2025-10-01",
     }
     return asyncio.create_task(post(registry, "/enrolments", body))
-
-
-async def waits_or_ends(registry: Registry, task: asyncio.Task[Any]) -> None:
-    """Until the task has finished (it did not wait) or a session waits for a lock."""
-    while not task.done() and await lock_waits(registry) == 0:
-        await asyncio.sleep(0.05)
 
 
 async def test_a_withdrawal_during_an_enrolment_into_a_new_school_ends_it(
@@ -219,7 +201,7 @@ async def test_a_withdrawal_during_an_enrolment_into_a_new_school_ends_it(
     withdrawing = asyncio.create_task(
         withdraw(registry, partner.mentor["id"], partner.college_token)
     )
-    await waits_or_ends(registry, withdrawing)
+    await registry.until_done_or_waiting_for_a_lock(withdrawing)
     go.set()
     enrolled = await enrolling
     await withdrawing
@@ -251,7 +233,7 @@ async def test_an_enrolment_during_a_withdrawal_is_refused(
     )
     await locked.wait()
     enrolling = enrol_as_mentor(registry, partner)
-    await waits_or_ends(registry, enrolling)
+    await registry.until_done_or_waiting_for_a_lock(enrolling)
     go.set()
     await withdrawing
     refused = await enrolling

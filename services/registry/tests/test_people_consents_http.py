@@ -6,6 +6,7 @@ with erasure checked in the database rows, and the events each change stages in 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zlib
 from datetime import date, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from nastavnik.common import idempotency
 from nastavnik.common.idempotency import idempotency_keys
 from nastavnik.common.outbox import outbox
 from nastavnik.registry.adapters.consents import participant_consents
@@ -72,6 +74,9 @@ PERSONAL = (
     "email",
     "phone",
 )
+
+
+SYNC_KEY = {"Idempotency-Key": "sync-st-1"}
 
 
 async def post(registry: Registry, body: dict[str, Any], **headers: str) -> Any:
@@ -401,6 +406,82 @@ async def test_withdrawal_erases_personal_data_everywhere_in_registry(
     assert replay.json()["errors"][0]["field"] == "consent.given_on"
     assert "отозвано" in replay.json()["errors"][0]["message"]
     assert len(await registry.outbox_events("participant.erased")) == 1
+
+
+async def test_an_answer_still_being_stored_during_the_withdrawal_is_not_kept(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A keyed sync of the person commits its update and, before its answer (the person's
+    whole record) is stored, the consent is withdrawn and the stored answers are purged. The
+    answer must not be stored afterwards: the withdrawal fenced the school's tokens."""
+    participant_id = (await post(registry, STUDENT)).json()["participant"]["id"]
+    committed, go = asyncio.Event(), asyncio.Event()
+    real_store = idempotency._store
+
+    async def paused_store(conn: Any, claim: Any, values: dict[str, Any]) -> None:
+        if claim.key == "sync-st-1":
+            committed.set()  # the sync's effects are committed, its answer not yet stored
+            await go.wait()
+        await real_store(conn, claim, values)
+
+    monkeypatch.setattr(idempotency, "_store", paused_store)
+    syncing = asyncio.create_task(post(registry, STUDENT | {"grade": 9}, **SYNC_KEY))
+    await committed.wait()
+    withdrawn = await registry.http.post(
+        f"/api/v1/participants/{participant_id}/consent/withdrawal",
+        headers=registry.school_headers(),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    go.set()
+    synced = await syncing
+
+    assert synced.status_code == 200, synced.text
+    assert synced.json()["participant"]["last_name"] == "Ёлкина"  # it was read before
+    async with registry.sessions() as session:
+        stored = (await session.execute(select(idempotency_keys))).all()
+    assert stored == []
+    # the retry runs again (refused: the consent is withdrawn); a request that started after
+    # the withdrawal stores its answer as usual
+    retried = await post(registry, STUDENT | {"grade": 9}, **SYNC_KEY)
+    assert retried.status_code == 422, retried.text
+    assert "idempotent-replayed" not in retried.headers
+    replayed = await post(registry, STUDENT | {"grade": 9}, **SYNC_KEY)
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.json() == retried.json()
+
+
+async def test_a_withdrawal_waits_for_an_answer_being_stored_and_purges_it(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other order: the sync's answer has passed the fence check and is being stored when
+    the consent is withdrawn. The withdrawal must wait for it and then purge it."""
+    participant_id = (await post(registry, STUDENT)).json()["participant"]["id"]
+    storing, go = asyncio.Event(), asyncio.Event()
+    real_insert = idempotency._insert_answer
+
+    async def paused_insert(conn: Any, claim: Any, values: dict[str, Any]) -> None:
+        if claim.key == "sync-st-1":
+            storing.set()  # under the caller's fence lock, not fenced
+            await go.wait()
+        await real_insert(conn, claim, values)
+
+    monkeypatch.setattr(idempotency, "_insert_answer", paused_insert)
+    syncing = asyncio.create_task(post(registry, STUDENT | {"grade": 9}, **SYNC_KEY))
+    await storing.wait()
+    withdrawing = asyncio.create_task(
+        registry.http.post(
+            f"/api/v1/participants/{participant_id}/consent/withdrawal",
+            headers=registry.school_headers(),
+        )
+    )
+    await registry.until_done_or_waiting_for_a_lock(withdrawing)
+    go.set()
+    synced, withdrawn = await syncing, await withdrawing
+
+    assert (synced.status_code, withdrawn.status_code) == (200, 200), withdrawn.text
+    async with registry.sessions() as session:
+        stored = (await session.execute(select(idempotency_keys))).all()
+    assert stored == []
 
 
 async def test_an_erased_record_comes_back_only_with_a_consent_after_the_withdrawal(

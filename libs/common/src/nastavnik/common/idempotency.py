@@ -17,13 +17,21 @@ the first answer back without the request being executed again.
   (upserts by ``external_id`` are), which makes the key an at-least-once execution with
   exactly-once effects. A database restart while the request runs ends the lock with its
   connection; an answer the application still gave is then stored through a new connection.
+- Fences: a service that must purge stored answers (an erasure of personal data) calls
+  ``fence_answers`` for the callers concerned in the purging transaction. An answer of theirs
+  whose request started before the fence is then never stored: a request that ran alongside the
+  erasure, committed first and is only now storing its answer, would otherwise put back what
+  the purge took away. The two serialise on a per-caller advisory lock (shared while an answer
+  is stored, exclusive while fencing): an answer stored just before the fence is seen, and
+  purged, by the erasure.
 - Request bodies are spooled to a temporary file while hashed (flat memory for large uploads)
   and handed on to the application unchanged.
 
 Routes whose answer must not be stored (one that shows a secret once, like a new token) are
 listed in ``exclude_paths``: the key is ignored there.
 
-A service adds the table with ``create_idempotency_table()`` in a migration, and the
+A service adds the tables with ``create_idempotency_table()`` and
+``create_idempotency_fences_table()`` in its migrations, and the
 middleware with ``app.add_middleware(IdempotencyMiddleware, engine=..., identify=...)``. The
 engine should be its own (``lock_engine(url)``), so that the connections holding the locks never
 starve the application's pool.
@@ -37,8 +45,8 @@ import re
 import tempfile
 import zlib
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,12 +62,13 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    exists,
     func,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -94,6 +103,15 @@ idempotency_keys = Table(
 )
 
 
+idempotency_fences = Table(
+    "idempotency_fences",
+    metadata,
+    Column("caller", String, primary_key=True),
+    # answers of the caller's requests that started before this are not stored
+    Column("fenced_at", DateTime(timezone=True), nullable=False),
+)
+
+
 def create_idempotency_table() -> None:
     """DDL for a service's migration (the same columns as ``idempotency_keys``)."""
     op.create_table(
@@ -112,6 +130,35 @@ def create_idempotency_table() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_idempotency_keys_expires_at", "idempotency_keys", ["expires_at"])
+
+
+def create_idempotency_fences_table() -> None:
+    """DDL for a service's migration (the same columns as ``idempotency_fences``)."""
+    op.create_table(
+        "idempotency_fences",
+        sa.Column("caller", sa.String, primary_key=True),
+        sa.Column("fenced_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+async def fence_answers(session: AsyncSession, callers: Collection[str]) -> None:
+    """In the caller's transaction, before it purges stored answers of these callers: their
+    requests that started before now and are still running will not store their answers.
+    Waits for answers being stored at this moment, so that the purge that follows sees them.
+    Locks in a fixed order; purges of the same callers should be serialised by the service
+    anyway."""
+    if not callers:
+        return
+    for caller in sorted(callers):
+        await session.execute(select(func.pg_advisory_xact_lock(_fence_lock_id(caller))))
+    fences = insert(idempotency_fences).values(
+        [{"caller": caller, "fenced_at": func.clock_timestamp()} for caller in sorted(callers)]
+    )
+    await session.execute(
+        fences.on_conflict_do_update(
+            index_elements=["caller"], set_={"fenced_at": fences.excluded.fenced_at}
+        )
+    )
 
 
 def lock_engine(database_url: str) -> AsyncEngine:
@@ -161,11 +208,17 @@ def _lock_id(caller: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _fence_lock_id(caller: str) -> int:
+    digest = hashlib.sha256(f"idempotency-fence\0{caller}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 @dataclass(frozen=True)
 class _Claim:
     caller: str
     key: str
     fingerprint: str
+    started: datetime | None = None  # the database's clock once the key's lock was taken
 
 
 class _SpooledBody:
@@ -281,7 +334,10 @@ class IdempotencyMiddleware:
         request = Request(scope)
         caller, key = claim.caller, claim.key
         lock_id = _lock_id(caller, key)
-        if not await conn.scalar(select(func.pg_try_advisory_lock(lock_id))):
+        locked, started = (
+            await conn.execute(select(func.pg_try_advisory_lock(lock_id), func.clock_timestamp()))
+        ).one()
+        if not locked:
             problem = _problem(
                 409,
                 "idempotency-key-in-use",
@@ -313,6 +369,7 @@ class IdempotencyMiddleware:
             if stored is not None:
                 await self._replay(stored, scope, receive, send)
                 return
+            claim = replace(claim, started=started)
             await self._execute_and_store(conn, claim, body, scope, receive, send)
         finally:
             await self._unlock(conn, lock_id)
@@ -385,14 +442,43 @@ class IdempotencyMiddleware:
             "created_at": func.now(),
             "expires_at": func.now() + self.ttl,
         }
-        statement = insert(idempotency_keys).values(caller=claim.caller, key=claim.key, **values)
-        upsert = statement.on_conflict_do_update(index_elements=["caller", "key"], set_=values)
         try:
-            await conn.execute(upsert)
+            await _store(conn, claim, values)
         except DBAPIError as error:
             if not error.connection_invalidated:
                 raise
             # The database restarted while the request ran (the application rode it out): the
             # answer is stored through a new connection, so that a retry gets it replayed.
-            async with self.engine.begin() as fresh:
-                await fresh.execute(upsert)
+            async with self.engine.connect() as fresh:
+                fresh = await fresh.execution_options(isolation_level="AUTOCOMMIT")
+                await _store(fresh, claim, values)
+
+
+async def _store(conn: AsyncConnection, claim: _Claim, values: dict[str, Any]) -> None:
+    """Store the answer unless the caller was fenced after the request started; under the
+    caller's fence lock, shared (``conn`` in autocommit: each statement sees what committed
+    before it)."""
+    fence = _fence_lock_id(claim.caller)
+    await conn.execute(select(func.pg_advisory_lock_shared(fence)))
+    try:
+        if not await _fenced(conn, claim):
+            await _insert_answer(conn, claim, values)
+    finally:
+        if not conn.invalidated:  # a lost connection took its lock with it
+            await conn.execute(select(func.pg_advisory_unlock_shared(fence)))
+
+
+async def _fenced(conn: AsyncConnection, claim: _Claim) -> bool:
+    fences = idempotency_fences.c
+    return bool(
+        await conn.scalar(
+            select(exists().where(fences.caller == claim.caller, fences.fenced_at >= claim.started))
+        )
+    )
+
+
+async def _insert_answer(conn: AsyncConnection, claim: _Claim, values: dict[str, Any]) -> None:
+    statement = insert(idempotency_keys).values(caller=claim.caller, key=claim.key, **values)
+    await conn.execute(
+        statement.on_conflict_do_update(index_elements=["caller", "key"], set_=values)
+    )

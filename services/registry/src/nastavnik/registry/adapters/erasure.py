@@ -14,7 +14,9 @@ same transaction as the erasure:
   id (an enrolment's answer holds the mentee's request and the note on leaving, which the
   erasure drops from the enrolments; a bulk report of enrolments quotes neither). A retry with
   such a key then runs again; that is safe, since upserts are idempotent and the erased record
-  only comes back with a consent given after the withdrawal.
+  only comes back with a consent given after the withdrawal. Those tokens are fenced first
+  (``fence_answers``): a request of theirs still running, which may have read the person before
+  the withdrawal, does not store its answer afterwards.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy import String, cast, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import access_tokens
-from nastavnik.common.idempotency import idempotency_keys
+from nastavnik.common.idempotency import fence_answers, idempotency_keys
 from nastavnik.common.outbox import outbox
 
 PARTICIPANT_PATHS = "/api/v1/participants%"
@@ -114,6 +116,8 @@ class ErasureRepository:
         callers = select(cast(access_tokens.c.token_id, String)).where(
             access_tokens.c.school_id.in_(list(school_ids))
         )
+        # requests of these tokens still running will not store their answers now
+        await fence_answers(self._session, set((await self._session.scalars(callers)).all()))
         candidates = (
             await self._session.execute(
                 select(keys.caller, keys.key, keys.path).where(
