@@ -25,7 +25,9 @@
   events, the audit trail, the Idempotency/report machinery), so the target ratio is 0.2.
 - Also printed: parsing alone, the registry's CSV reader and ``parse_row`` run in the bench's
   own process on 20 schools' files (CPU time per row, no database): the ceiling that two cores
-  could reach if nothing but the parsing ran, as a share of the anchor.
+  could reach if nothing but the parsing ran, as a share of the anchor. And the budget: at the
+  target, the cores have ``cores / (0.2 × anchor)`` µs of CPU per row for all processes
+  together; the import's CPU per row (registry, PostgreSQL, NATS) is printed against it.
 - Memory: once the relay has published the import's events (the time it took is printed), the
   first registry process's RSS high-water mark (``VmHWM``, reset through
   ``/proc/<pid>/clear_refs`` before each measurement) while it imports one small file
@@ -536,7 +538,7 @@ async def measure_resync(
 # --- the anchor: raw asyncpg COPY ------------------------------------------------------------
 
 
-def measure_parsing(schools: Sequence[School], anchor: float, files: int = 20) -> None:
+def measure_parsing(schools: Sequence[School], anchor: float, files: int = 20) -> float:
     """The floor under the import: the registry's own reading and checking of rows (its CSV
     reader and ``parse_row``, in this process, no database), in CPU time per row. Two cores
     cannot import faster than they can parse, whatever the rest costs."""
@@ -556,6 +558,24 @@ def measure_parsing(schools: Sequence[School], anchor: float, files: int = 20) -
         f"parsing alone (reader + parse_row, {rows:,} rows, no database): "
         f"{per_row * 1e6:.1f} µs of CPU per row = at most {ceiling:,.0f} rows/s on "
         f"{os.cpu_count()} cores with nothing else running ({ceiling / anchor:.3f} of the anchor)"
+    )
+    return per_row
+
+
+def say_budget(anchor: float, cpu: dict[str, float], rows: int, parsing: float) -> None:
+    """The import's CPU per row against what the target leaves: at ``TARGET`` × the anchor's
+    rate, the machine's cores have this many microseconds of CPU for each row, all processes
+    together (wall time swings with other jobs; this comparison does not)."""
+    cores = os.cpu_count() or 1
+    budget = cores / (TARGET * anchor) * 1e6
+    spent = {name: seconds / rows * 1e6 for name, seconds in cpu.items()}
+    total = sum(spent.values())
+    say(
+        f"CPU budget per row at the target: {cores} cores / ({TARGET} × {anchor:,.0f} rows/s) = "
+        f"{budget:.0f} µs; the import spent {total:.0f} µs ("
+        + ", ".join(f"{name} {micros:.0f}" for name, micros in spent.items())
+        + f") = {total / budget:.1f}× the budget; parsing alone is {parsing * 1e6:.0f} µs "
+        f"({parsing * 1e6 / budget:.0%} of it)"
     )
 
 
@@ -698,7 +718,7 @@ async def run(
             postgres_pid = servers.postgres.process.pid
             anchors = [await measure_anchor(dsn, schools, parallel, postgres_pid)]
             say(f"anchor (asyncpg copy_records_to_table, before): {anchors[0]:,.0f} rows/s")
-            measure_parsing(schools, anchors[0])
+            parsing = measure_parsing(schools, anchors[0])
 
             registry.reset_peak()
             cpu_before = server_cpu(servers, replicas)
@@ -728,6 +748,7 @@ async def run(
                     f"{name} {spent * 1000 / accepted:.3f} s" for name, spent in cpu.items()
                 )
             )
+            say_budget(anchors[0], cpu, accepted, parsing)
 
             connection = await asyncpg.connect(dsn)
             try:
