@@ -178,6 +178,12 @@ def statistics_stale(*, modified: int, live: int) -> bool:
     return modified >= max(STALE_AFTER_ROWS, live - modified)
 
 
+def _of_school_by_external_ids(school_id: uuid.UUID) -> tuple[ColumnElement[bool], ...]:
+    """The school's records whose external ids are in the ``external_ids`` parameter: one
+    array parameter, so the same prepared statement serves any number of ids."""
+    return participants.c.school_id == school_id, participants.c.external_id == any_(_EXTERNAL_IDS)
+
+
 class ParticipantRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -199,11 +205,7 @@ class ParticipantRepository:
             return {}
         statement = (
             _with_consent()
-            .where(
-                participants.c.school_id == school_id,
-                # one array parameter: the same prepared statement for any number of ids
-                participants.c.external_id == any_(_EXTERNAL_IDS),
-            )
+            .where(*_of_school_by_external_ids(school_id))
             .order_by(participants.c.external_id)
         )
         if lock:
@@ -223,10 +225,7 @@ class ParticipantRepository:
                 continue
             statement = (
                 select(participants.c.id)
-                .where(
-                    participants.c.school_id == school_id,
-                    participants.c.external_id == any_(_EXTERNAL_IDS),
-                )
+                .where(*_of_school_by_external_ids(school_id))
                 .order_by(participants.c.external_id)
                 .with_for_update(read=True, key_share=True)
             )
