@@ -87,6 +87,9 @@ def nats_server_binary() -> str:
     return found
 
 
+QUOTED_DEFAULT_SYNC_INTERVAL = '"2m"'
+
+
 @dataclass
 class EmbeddedNats:
     data_dir: Path
@@ -107,8 +110,10 @@ class EmbeddedNats:
             f'  store_dir: "{self.data_dir / "jetstream"}"',
             "  max_file_store: 10GB",
             "  max_memory_store: 512MB",
-            # fsync every write: an acknowledged publish survives power loss, not only SIGKILL
-            f"  sync_interval: {'always' if self.sync_always else '2m'}",
+            # fsync every write: an acknowledged publish survives power loss, not only SIGKILL.
+            # Otherwise the server's default, 2 minutes: quoted, since a bare 2m is read as the
+            # number 2,000,000 (then taken as seconds, with a warning in the log).
+            f"  sync_interval: {'always' if self.sync_always else QUOTED_DEFAULT_SYNC_INTERVAL}",
             "}",
         ]
         if self.monitor_port:
