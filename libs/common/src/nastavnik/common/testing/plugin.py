@@ -7,6 +7,7 @@ By default one embedded PostgreSQL (``pgserver``'s binaries) and one NATS server
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -17,7 +18,7 @@ from pathlib import Path
 import asyncpg
 import nats
 import pytest
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServerError
 from sqlalchemy.engine import make_url
 
 from nastavnik.common.db import asyncpg_dsn
@@ -76,15 +77,31 @@ async def create_database(infra: Infrastructure, prefix: str) -> str:
     return infra.database_url(name)
 
 
+PROVISION_ATTEMPTS = 20
+
+
 async def reset_streams(nats_url: str) -> None:
-    """Delete every stream (and so every consumer), then provision them anew."""
+    """Delete every stream (and so every consumer), then provision them anew.
+
+    Creating a stream right after deleting them all can fail on a loaded machine: nats-server
+    2.15 once answered "error creating store for stream" (10049; its log: could not create
+    storage directory, ``$G/streams`` vanished under the ``mkdir``), the deletion's clean-up
+    still running. Provisioning is idempotent, so it is simply tried again.
+    """
     client = await nats.connect(nats_url)
     try:
         js = client.jetstream()
         for name in await js.streams_info():
             with contextlib.suppress(NotFoundError):
                 await js.delete_stream(name.config.name or "")
-        await provision_streams(js)
+        for attempt in range(1, PROVISION_ATTEMPTS + 1):
+            try:
+                await provision_streams(js)
+                return
+            except ServerError:
+                if attempt == PROVISION_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.05 * attempt)
     finally:
         await client.close()
 
