@@ -250,6 +250,8 @@ def test_a_consent_row_must_say_when_and_how() -> None:
         ("Дата согласия на обработку ПДн", "consent.given_on"),
         ("Форма согласия", "consent.basis"),
         ("Кем дано согласие", "consent.given_by"),
+        ("Кем дано", "consent.given_by"),
+        ("Кто дал согласие", "consent.given_by"),
         ("ФИО законного представителя", "consent.representative.full_name"),
         ("Фамилия представителя", "consent.representative.last_name"),
         ("Телефон законного представителя", "consent.representative.phone"),

@@ -192,6 +192,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "consent.given_by",
         "consent given by",
         "Кем дано согласие",
+        "Кем дано",
+        "Кто дал согласие",
         "Согласие дал",
         "Согласие дано",
     ),
