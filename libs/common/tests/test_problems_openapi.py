@@ -78,3 +78,21 @@ async def test_a_body_not_in_utf8_is_broken_json() -> None:
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
     errors = [(e["field"], e["code"]) for e in response.json()["errors"]]
     assert errors == [("body", "json_invalid")]
+
+
+async def test_an_unknown_address_and_a_wrong_method_are_explained_in_russian() -> None:
+    transport = httpx.ASGITransport(app=app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        unknown = await client.get("/api/v1/thing")
+        wrong_method = await client.delete("/things")
+
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert unknown.json()["detail"] == (
+        "Адреса /api/v1/thing нет: проверьте URL (описание API — /docs)"
+    )
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json()["detail"] == (
+        "Метод DELETE по адресу /things не поддерживается; допустимы: POST"
+    )

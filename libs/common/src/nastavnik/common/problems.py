@@ -292,6 +292,21 @@ def refused_data_problem(exc: BaseException) -> Problem | None:
     )
 
 
+def _http_detail(request: Request, exc: HTTPException) -> str:
+    """The router's own answers (an unknown address, a method the route has not) carry the
+    English reason phrase: said in Russian, with the address, for the school's IT person."""
+    if exc.detail != HTTPStatus(exc.status_code).phrase:
+        return str(exc.detail)
+    path = request.url.path
+    if exc.status_code == 404:
+        return f"Адреса {path} нет: проверьте URL (описание API — /docs)"
+    if exc.status_code == 405:
+        allowed = exc.headers.get("Allow", "") if exc.headers else ""
+        detail = f"Метод {request.method} по адресу {path} не поддерживается"
+        return f"{detail}; допустимы: {allowed}" if allowed else detail
+    return str(exc.detail)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -308,8 +323,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             # broken JSON, answered as any other broken JSON is
             return problem_response(unreadable_json_problem(), request)
         title = {404: "Не найдено", 405: "Метод не поддерживается"}.get(exc.status_code, "Ошибка")
-        problem = Problem(title=title, status=exc.status_code, detail=str(exc.detail))
-        return problem_response(problem, request)
+        problem = Problem(title=title, status=exc.status_code, detail=_http_detail(request, exc))
+        response = problem_response(problem, request)
+        response.headers.update(exc.headers or {})  # a 405's Allow
+        return response
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         if database_unavailable(exc):
