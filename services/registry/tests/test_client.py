@@ -11,7 +11,16 @@ import httpx
 import pytest
 from rich.console import Console
 
-from nastavnik.registry.client import EXIT_FAILED, EXIT_REJECTED, Upload, upload_file
+from nastavnik.registry.client import (
+    EXIT_FAILED,
+    EXIT_REJECTED,
+    REGISTERS,
+    Upload,
+    upload_file,
+)
+
+from .conftest import Registry
+from .programme_support import get
 
 pytestmark = pytest.mark.integration
 
@@ -102,3 +111,66 @@ async def test_a_refused_file_explains_why(registry: Any, tmp_path: Path) -> Non
     assert code == EXIT_FAILED
     assert "Файл не принят" in output.getvalue()
     assert "«Внешний ID», «Роль», «Категория»" in output.getvalue()
+
+
+PROGRAMMES_CSV = (
+    "Код программы;Форма наставничества;Учебный год;Дата начала\r\n"
+    "P-1;ученик – ученик;2025/2026;01.09.2025\r\n"
+    "P-2;ученик – ученик;2025/2026;31.09.2025\r\n"
+)
+
+
+async def test_another_kind_of_register_goes_to_its_own_import(
+    registry: Registry, tmp_path: Path
+) -> None:
+    path = tmp_path / "программы.csv"
+    path.write_bytes(PROGRAMMES_CSV.encode("cp1251"))
+    screen, output = console()
+
+    code = await upload_file(
+        Upload(path=path, url="http://t", token=registry.school_token, kind="programmes"),
+        console=screen,
+        transport=httpx.ASGITransport(app=registry.app),
+    )
+
+    text = output.getvalue()
+    assert code == EXIT_REJECTED
+    assert "Создано: 1, обновлено: 0, без изменений: 0, отклонено: 1" in text
+    # the programme's own column title, not a participant's
+    assert "Дата начала" in text
+    assert "такой даты нет: «31.09.2025»" in text
+    listed = await get(registry, "/programmes")
+    assert [item["external_id"] for item in listed["items"]] == ["P-1"]
+
+
+async def test_a_school_is_not_named_for_rows_that_name_their_organisations(
+    registry: Registry, tmp_path: Path
+) -> None:
+    path = tmp_path / "численность.csv"
+    path.write_text("Организация;Учебный год\r\n", encoding="utf-8")
+    screen, output = console()
+    upload = Upload(
+        path=path,
+        url="http://t",
+        token=registry.school_token,
+        kind="headcounts",
+        school_id=str(registry.school_id),
+    )
+
+    code = await upload_file(upload, console=screen, transport=RefusesEverything())
+
+    assert code == EXIT_FAILED
+    assert "--school не нужен" in output.getvalue()
+
+
+class RefusesEverything(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"nothing should be sent, yet {request.url} was")
+
+
+@pytest.mark.parametrize(("kind", "path"), [(kind, r.path) for kind, r in REGISTERS.items()])
+async def test_every_kind_of_the_tool_is_an_import_route_of_the_registry(
+    registry: Registry, kind: str, path: str
+) -> None:
+    document = registry.app.openapi()
+    assert f"/api/v1{path}/import" in document["paths"], kind

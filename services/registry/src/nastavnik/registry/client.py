@@ -1,11 +1,13 @@
 """``nastavnik-upload``: a school sends its register file to the registry from the command line.
 
     python -m nastavnik.registry.client upload реестр.xlsx --url https://… --token nst_…
+    python -m nastavnik.registry.client upload программы.csv --kind programmes --url https://…
 
-The file (CSV, XLSX or JSON) is streamed to ``POST /api/v1/participants/import`` with a
-progress bar, under one ``Idempotency-Key``: a dropped connection is retried with the same key,
-so the file is never applied twice and the report of the first run comes back. The report is
-printed in Russian; ``--report-file`` saves it whole as JSON.
+The file (CSV, XLSX or JSON) is streamed to ``POST /api/v1/<kind>/import`` (participants by
+default; every kind the registry takes in bulk, ``REGISTERS``) with a progress bar, under one
+``Idempotency-Key``: a dropped connection is retried with the same key, so the file is never
+applied twice and the report of the first run comes back. The report is printed in Russian
+with the kind's own column titles; ``--report-file`` saves it whole as JSON.
 
 The token may come from ``NASTAVNIK_TOKEN`` instead of the command line (safer: command lines
 are visible to other users of the computer).
@@ -21,7 +23,7 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,9 +42,17 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from nastavnik.registry.intake.columns import TITLES
+from nastavnik.registry.intake.cases import CASE_COLUMNS
+from nastavnik.registry.intake.columns import PARTICIPANT_COLUMNS, ColumnSet
+from nastavnik.registry.intake.enrolments import ENROLMENT_COLUMNS
+from nastavnik.registry.intake.headcounts import HEADCOUNT_COLUMNS
+from nastavnik.registry.intake.organisations import ORGANISATION_COLUMNS
+from nastavnik.registry.intake.partnerships import PARTNERSHIP_COLUMNS
+from nastavnik.registry.intake.programmes import PROGRAMME_COLUMNS
+from nastavnik.registry.intake.questionnaires import QUESTIONNAIRE_COLUMNS
+from nastavnik.registry.intake.roadmaps import ROADMAP_COLUMNS
 
-IMPORT_PATH = "/api/v1/participants/import"
+API = "/api/v1"
 CHUNK = 256 * 1024
 MEDIA_TYPES = {
     ".csv": "text/csv",
@@ -52,9 +62,44 @@ MEDIA_TYPES = {
 }
 RETRY_STATUSES = frozenset({409, 502, 503, 504})  # 409: the first try is still running
 SHOWN_REJECTED = 50
-FIELD_TITLES = TITLES | {"row": "Строка", "file": "Файл"}
 
 EXIT_OK, EXIT_FAILED, EXIT_REJECTED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Register:
+    """One kind of file the registry takes in bulk: its route and its columns' titles."""
+
+    path: str  # under /api/v1: "/participants"
+    description: str  # Russian, for --help
+    columns: ColumnSet
+    school_scoped: bool = True  # takes ``?school_id=`` (--school)
+
+    def field_titles(self) -> Mapping[str, str]:
+        return {**self.columns.titles, "row": "Строка", "file": "Файл"}
+
+
+REGISTERS: dict[str, Register] = {
+    "participants": Register(
+        "/participants", "наставники и наставляемые (по умолчанию)", PARTICIPANT_COLUMNS
+    ),
+    "programmes": Register("/programmes", "программы наставничества", PROGRAMME_COLUMNS),
+    "enrolments": Register("/enrolments", "участие в программах", ENROLMENT_COLUMNS),
+    "roadmap-items": Register("/roadmap-items", "шаги дорожной карты", ROADMAP_COLUMNS),
+    "questionnaire-responses": Register(
+        "/questionnaire-responses", "ответы анкет удовлетворённости", QUESTIONNAIRE_COLUMNS
+    ),
+    "cases": Register("/cases", "кейсы лучших практик", CASE_COLUMNS),
+    "headcounts": Register(
+        "/headcounts", "численность обучающихся и педагогов", HEADCOUNT_COLUMNS, False
+    ),
+    "partnerships": Register(
+        "/partnerships", "партнёрства с колледжами и работодателями", PARTNERSHIP_COLUMNS, False
+    ),
+    "organisations": Register(
+        "/organisations", "организации (администратор региона)", ORGANISATION_COLUMNS, False
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +113,11 @@ class Upload:
     report_file: Path | None = None
     retries: int = 3
     timeout: float | None = None  # seconds to wait for the report; None: as long as it takes
+    kind: str = "participants"  # a key of REGISTERS
+
+    @property
+    def register(self) -> Register:
+        return REGISTERS[self.kind]
 
 
 def _size(size: int) -> str:
@@ -119,7 +169,7 @@ async def _send(
                 await asyncio.sleep(delay)
             try:
                 response = await client.post(
-                    upload.url.rstrip("/") + IMPORT_PATH,
+                    f"{upload.url.rstrip('/')}{API}{upload.register.path}/import",
                     content=_chunks(upload.path, progress, task),
                     headers=headers,
                     params=params,
@@ -133,7 +183,7 @@ async def _send(
     return None
 
 
-def _print_problem(response: httpx.Response, console: Console) -> None:
+def _print_problem(response: httpx.Response, console: Console, titles: Mapping[str, str]) -> None:
     try:
         problem = response.json()
     except ValueError:
@@ -143,11 +193,16 @@ def _print_problem(response: httpx.Response, console: Console) -> None:
     if problem.get("detail"):
         console.print(problem["detail"])
     for error in problem.get("errors") or []:
-        field = FIELD_TITLES.get(error.get("field", ""), error.get("field", ""))
+        field = titles.get(error.get("field", ""), error.get("field", ""))
         console.print(f"  • {field}: {error.get('message', '')}")
 
 
-def print_report(report: dict[str, Any], console: Console, file_name: str) -> None:
+def print_report(
+    report: dict[str, Any],
+    console: Console,
+    file_name: str,
+    titles: Mapping[str, str],
+) -> None:
     summary = report["summary"]
     console.print(f"[bold]Файл «{file_name}» обработан.[/]")
     console.print(
@@ -169,7 +224,7 @@ def print_report(report: dict[str, Any], console: Console, file_name: str) -> No
     table.add_column("Что не так")
     for row in rejected[:SHOWN_REJECTED]:
         for error in row["errors"]:
-            field = FIELD_TITLES.get(error["field"], error["field"])
+            field = titles.get(error["field"], error["field"])
             table.add_row(str(row["row"]), row["external_id"] or "", field, error["message"])
     console.print(table)
     if len(rejected) > SHOWN_REJECTED:
@@ -187,6 +242,12 @@ async def upload_file(
 ) -> int:
     """Send the file and print the report; returns the exit code."""
     console = console or Console()
+    if upload.school_id and not upload.register.school_scoped:
+        console.print(
+            f"[red]--school не нужен[/]: для файла вида «{upload.kind}» организация указывается "
+            "в каждой строке"
+        )
+        return EXIT_FAILED
     if not upload.path.is_file():
         console.print(f"[red]Файл не найден:[/] {upload.path}")
         return EXIT_FAILED
@@ -197,8 +258,9 @@ async def upload_file(
     if response is None:
         console.print("[red]Не удалось связаться с сервером; файл не загружен.[/]")
         return EXIT_FAILED
+    titles = upload.register.field_titles()
     if response.status_code != 200:
-        _print_problem(response, console)
+        _print_problem(response, console, titles)
         return EXIT_FAILED
     report = response.json()
     if upload.report_file:
@@ -208,18 +270,26 @@ async def upload_file(
         console.print(
             "(Этот файл уже был загружен с тем же ключом: показан отчёт первой загрузки.)"
         )
-    print_report(report, console, upload.path.name)
+    print_report(report, console, upload.path.name, titles)
     return EXIT_REJECTED if report["summary"]["rejected"] else EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nastavnik-upload",
-        description="Загрузка реестра наставников и наставляемых школы в региональную систему.",
+        description="Загрузка реестров школы (наставники и наставляемые, программы, участие в "
+        "программах, дорожные карты, анкеты, кейсы) в региональную систему.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     upload = commands.add_parser("upload", help="отправить файл CSV, XLSX или JSON")
     upload.add_argument("file", type=Path, help="файл реестра (.csv, .xlsx или .json)")
+    upload.add_argument(
+        "--kind",
+        choices=tuple(REGISTERS),
+        default="participants",
+        help="что в файле: "
+        + "; ".join(f"{name} — {register.description}" for name, register in REGISTERS.items()),
+    )
     upload.add_argument("--url", required=True, help="адрес реестра, например https://reestr…")
     upload.add_argument(
         "--token",
@@ -254,6 +324,7 @@ def main(argv: list[str] | None = None) -> None:
         report_file=args.report_file,
         retries=args.retries,
         timeout=args.timeout,
+        kind=args.kind,
     )
     sys.exit(asyncio.run(upload_file(upload)))
 
