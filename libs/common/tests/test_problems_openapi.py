@@ -4,6 +4,7 @@ problem like any broken JSON (pure: a FastAPI app, no database)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -23,14 +24,20 @@ class Thing(BaseModel):
     name: str
 
 
+class Colour(StrEnum):
+    RED = "red"
+    GREEN = "green"
+    WHITE = "white"
+
+
 def app() -> FastAPI:
     application = FastAPI()
     install_problem_handlers(application)
     router = APIRouter(responses=problem_responses(401, 404))
 
     @router.get("/things/{number}")
-    async def get_thing(number: int) -> Thing:
-        return Thing(name=str(number))
+    async def get_thing(number: int, colour: Colour = Colour.RED) -> Thing:
+        return Thing(name=f"{number} {colour}")
 
     @application.post("/things")
     async def add_thing(thing: Thing) -> Thing:
@@ -96,3 +103,17 @@ async def test_an_unknown_address_and_a_wrong_method_are_explained_in_russian() 
     assert wrong_method.json()["detail"] == (
         "Метод DELETE по адресу /things не поддерживается; допустимы: POST"
     )
+
+
+async def test_the_allowed_values_of_a_field_are_listed_in_russian() -> None:
+    transport = httpx.ASGITransport(app=app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/things/1", params={"colour": "blue"})
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error == {
+        "field": "colour",
+        "message": "недопустимое значение; допустимо: 'red', 'green' или 'white'",
+        "code": "enum",
+    }

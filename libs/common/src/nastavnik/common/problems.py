@@ -170,7 +170,9 @@ def _message_ru(error: dict[str, Any]) -> str:
     base = _MESSAGES_RU.get(error["type"], "недопустимое значение")
     context = error.get("ctx") or {}
     if error["type"] in ("enum", "literal_error") and "expected" in context:
-        return f"{base}; допустимо: {context['expected']}"
+        # pydantic lists them as "'a', 'b' or 'c'"
+        expected = str(context["expected"]).replace("' or '", "' или '")
+        return f"{base}; допустимо: {expected}"
     if error["type"] in ("greater_than_equal", "less_than_equal"):
         limit = context.get("ge", context.get("le"))
         return f"{base} ({limit})"
