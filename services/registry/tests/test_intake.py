@@ -266,6 +266,25 @@ def test_broken_json_is_refused_before_any_row(document: str, message: str) -> N
         reader.check()
 
 
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            '[{"external_id": "1",]',
+            "элементе 1: имя поля должно быть в двойных кавычках (символ 21",
+        ),
+        ('[{"a": 1}, {"external_id" "2"}]', "элементе 2: ожидается «:» (символ 16 элемента)"),
+        ('[{"external_id": "1}]', "элементе 1: строка не закрыта кавычкой (символ 17"),
+        ('[{"a": [1 2]}]', "элементе 1: ожидается «,» (символ 10 элемента)"),
+    ],
+)
+def test_broken_json_is_explained_in_russian_with_the_place(document: str, message: str) -> None:
+    reader = JsonReader(io.BytesIO(document.encode()))
+    with pytest.raises(IntakeError) as refused:
+        reader.check()
+    assert message in refused.value.message
+
+
 def test_json_rows_use_the_api_field_names() -> None:
     document = [
         {

@@ -300,6 +300,21 @@ class XlsxReader:
 
 _DECODER = json.JSONDecoder()
 _WHITESPACE = " \t\n\r"
+# the json module's messages (English), as an operator reads them
+_JSON_PROBLEMS = {
+    "Expecting value": "ожидается значение",
+    "Expecting property name enclosed in double quotes": "имя поля должно быть в двойных кавычках",
+    "Expecting ',' delimiter": "ожидается «,»",
+    "Expecting ':' delimiter": "ожидается «:»",
+    "Unterminated string starting at": "строка не закрыта кавычкой",
+    "Invalid control character at": "управляющий символ внутри строки",
+    "Invalid \\escape": "неверная escape-последовательность (\\…)",
+    "Invalid \\uXXXX escape": "неверная последовательность \\uXXXX",
+}
+
+
+def _json_problem(error: json.JSONDecodeError) -> str:
+    return _JSON_PROBLEMS.get(error.msg, "ошибка синтаксиса")
 
 
 def iter_json_array(text: IO[str], chunk_size: int = READ_CHUNK) -> Iterator[object]:
@@ -347,8 +362,10 @@ def iter_json_array(text: IO[str], chunk_size: int = READ_CHUNK) -> Iterator[obj
                     # an element cut by the chunk boundary: read on, but not without bound
                     if len(buffer) - position <= MAX_JSON_ELEMENT and more():
                         continue
+                    offset = error.pos - position + 1
                     raise IntakeError(
-                        f"Некорректный JSON в элементе {index}: {error.msg}"
+                        f"Некорректный JSON в элементе {index}: {_json_problem(error)} "
+                        f"(символ {offset} элемента)"
                     ) from None
                 if end == len(buffer) and more():
                     continue  # a number at the end of the buffer may go on in the next chunk
