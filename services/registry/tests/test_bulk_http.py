@@ -347,6 +347,27 @@ async def test_whole_file_problems_change_nothing(registry: Any) -> None:
     assert await registry.outbox_events("participant.registered") == []
 
 
+async def test_an_unclosed_quote_keeps_the_rows_before_it_and_loses_none_silently(
+    registry: Any,
+) -> None:
+    header = "Внешний ID;Фамилия;Имя;Роль;Категория;Дата согласия;Форма согласия\r\n"
+    row = "{n};Орлова;Дарья;наставник;педагог;01.09.2025;письменное\r\n"
+    good = "".join(row.format(n=n) for n in range(1, 601))  # more than one chunk
+    broken = '601;"Орлова;Дарья;наставник;педагог;01.09.2025;письменное\r\n'
+    swallowed = "".join(row.format(n=n) for n in range(602, 4000))
+
+    response = await upload_csv(registry, header + good + broken + swallowed)
+
+    assert response.status_code == 200
+    report = response.json()
+    assert report["summary"] == {"created": 600, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert [r["row"] for r in report["rows"][:2]] == [2, 3]
+    [last] = report["rows"][600:]
+    assert (last["row"], last["status"], last["errors"][0]["field"]) == (602, "rejected", "file")
+    assert last["errors"][0]["message"].startswith("Строка 602 не читается как CSV")
+    assert len(await registry.outbox_events("participant.registered")) == 600
+
+
 async def test_access_is_checked_before_the_file_is_read(registry: Any) -> None:
     other_school = await registry.add_school("МБОУ СОШ № 2")
     viewer = await registry.issue_token(registry.municipality_id, "municipality_viewer")

@@ -120,6 +120,24 @@ def test_utf8_detected_even_when_the_sample_ends_inside_a_letter() -> None:
     assert reader.encoding == "utf-8"
 
 
+def test_an_unclosed_quote_ends_the_file_where_it_opened() -> None:
+    header = "Внешний ID;Фамилия;Имя;Роль;Категория\n"
+    good = "1;Жуков;Олег;наставник;педагог\n"
+    broken = '2;"Жуков;Олег;наставник;педагог\n'  # the quote never closes
+    rest = "".join(f"{n};Орлова;Дарья;наставник;педагог\n" for n in range(3, 6000))
+    reader = CsvReader(io.BytesIO((header + good + broken + rest).encode()))
+    rows = iter(reader)
+
+    assert next(rows).values["external_id"] == "1"
+    with pytest.raises(IntakeError) as refused:
+        next(rows)  # never a row 3674 numbered 3: the swallowed rows are not skipped silently
+    assert refused.value.message == (
+        "Строка 3 не читается как CSV: ячейка длиннее 131 072 символов — вероятно, в ней или "
+        'выше не закрыта кавычка «"»; строки начиная с 3-й не прочитаны; исправьте файл и '
+        "загрузите его снова"
+    )
+
+
 def test_excel_sep_line_and_undecodable_bytes() -> None:
     text = "sep=;\nИдентификатор;ФИО;Роль;Категория\n1;Орлова Дарья;наставник;педагог\n"
     data = text.encode("cp1251") + b"2;\x98\x98;\xed\xe0\xf1\xf2\xe0\xe2\xed\xe8\xea;\xef\xe5\xe4\n"

@@ -96,8 +96,20 @@ def parsed_rows(rows: Iterable[SourceRow], today: date) -> Iterator[Parsed]:
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of ``size`` items. A file found broken part-way (``IntakeError``) first gives the
+    rows read before the break, so that they are applied and reported, then the error."""
     iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
+    while True:
+        chunk: list[T] = []
+        try:
+            for item in islice(iterator, size):
+                chunk.append(item)
+        except IntakeError:
+            if chunk:
+                yield chunk
+            raise
+        if not chunk:
+            return
         yield chunk
 
 

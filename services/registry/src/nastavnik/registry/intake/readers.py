@@ -219,9 +219,9 @@ class CsvReader:
                 except StopIteration:
                     return
                 except csv.Error as error:
-                    problem = Violation("row", f"строка не читается как CSV: {error}")
-                    yield SourceRow(number, {}, (problem,))
-                    continue
+                    # the parser has lost its place (an unclosed quote swallows the rows after
+                    # it): reading on would drop rows unreported, so the file ends here
+                    raise IntakeError(_csv_problem(error, number)) from error
                 if all(not cell.strip() for cell in cells):
                     continue
                 problems: tuple[Violation, ...] = ()
@@ -311,6 +311,18 @@ _JSON_PROBLEMS = {
     "Invalid \\escape": "неверная escape-последовательность (\\…)",
     "Invalid \\uXXXX escape": "неверная последовательность \\uXXXX",
 }
+
+
+def _csv_problem(error: csv.Error, row: int) -> str:
+    unread = f"строки начиная с {row}-й не прочитаны; исправьте файл и загрузите его снова"
+    if "field larger than field limit" in str(error):
+        # in practice a quote «"» opened and never closed: the rest of the file became one cell
+        limit = f"{csv.field_size_limit():,}".replace(",", " ")
+        return (
+            f"Строка {row} не читается как CSV: ячейка длиннее {limit} символов — вероятно, "
+            f'в ней или выше не закрыта кавычка «"»; {unread}'
+        )
+    return f'Строка {row} не читается как CSV — проверьте кавычки «"»; {unread}'
 
 
 def _json_problem(error: json.JSONDecodeError) -> str:
