@@ -228,7 +228,7 @@ def workbook_bytes() -> bytes:
     return stream.getvalue()
 
 
-def test_xlsx_first_sheet_with_typed_cells() -> None:
+def test_xlsx_sheet_with_typed_cells() -> None:
     reader = open_reader(io.BytesIO(workbook_bytes()), content_type="application/octet-stream")
 
     assert isinstance(reader, XlsxReader)
@@ -245,6 +245,49 @@ def test_xlsx_first_sheet_with_typed_cells() -> None:
         ),
         RejectedRow(7, "1004", (Violation("grade", "класс должен быть от 1 до 11, указано: 14"),)),
     ]
+
+
+def test_xlsx_register_on_a_sheet_after_the_instructions() -> None:
+    book = Workbook()
+    instructions = book.active
+    assert instructions is not None
+    instructions.title = "Инструкция"
+    instructions.append(["Заполните лист «Реестр»: одна строка на участника"])
+    register = book.create_sheet("Реестр")
+    register.append(["Внешний ID", "ФИО", "Роль", "Категория"])
+    register.append(["t-1", "Орлова Дарья", "наставник", "педагог"])
+    stream = io.BytesIO()
+    book.save(stream)
+
+    reader = open_reader(io.BytesIO(stream.getvalue()))
+
+    assert isinstance(reader, XlsxReader)
+    assert reader.sheet == "Реестр"
+    assert parse_all(reader) == [
+        ParticipantRecord(2, "t-1", ParticipantDetails(MENTOR, TEACHER, "Орлова", "Дарья"))
+    ]
+
+
+def test_xlsx_with_the_register_on_two_sheets_is_refused_naming_them() -> None:
+    book = Workbook()
+    mentors = book.active
+    assert mentors is not None
+    mentors.title = "Наставники"
+    mentees = book.create_sheet("Наставляемые")
+    for sheet in (mentors, mentees):
+        sheet.append(["Внешний ID", "ФИО", "Роль", "Категория"])
+    mentors.append(["t-1", "Орлова Дарья", "наставник", "педагог"])
+    mentees.append(["t-2", "Жуков Олег", "наставляемый", "педагог"])
+    stream = io.BytesIO()
+    book.save(stream)
+
+    with pytest.raises(IntakeError) as refused:
+        open_reader(io.BytesIO(stream.getvalue()))
+
+    assert refused.value.message == (
+        "Столбцы реестра есть на нескольких листах книги: «Наставники», «Наставляемые». "
+        "Сведите строки на один лист или загрузите каждый лист отдельным файлом"
+    )
 
 
 def test_broken_and_old_excel_files_are_refused() -> None:

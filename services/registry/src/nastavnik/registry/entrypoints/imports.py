@@ -286,9 +286,9 @@ _PARTICIPANT = {"$ref": "#/components/schemas/ParticipantIn"}
 BULK_BODY = bulk_body(_PARTICIPANT)
 IMPORT_BODY = import_body(
     _PARTICIPANT,
-    "A CSV (UTF-8 or Windows-1251, «;» or «,»), XLSX (the first sheet) or JSON file with a "
-    "header row; Russian column titles are accepted («Фамилия», «Имя», «Отчество», «Дата "
-    "рождения», «Класс», «Роль», «Категория», «Внешний ID»).",
+    "A CSV (UTF-8 or Windows-1251, «;» or «,»), XLSX (the sheet with the header row) or JSON "
+    "file with a header row; Russian column titles are accepted («Фамилия», «Имя», «Отчество», "
+    "«Дата рождения», «Класс», «Роль», «Категория», «Внешний ID»).",
 )
 
 
@@ -557,8 +557,8 @@ def add_bulk_routes(
         responses=UPLOAD_PROBLEMS,
         openapi_extra=import_body(
             item,
-            "A CSV (UTF-8 or Windows-1251, «;» or «,»), XLSX (the first sheet) or JSON file "
-            "with a header row.",
+            "A CSV (UTF-8 or Windows-1251, «;» or «,»), XLSX (the sheet with the header row) or "
+            "JSON file with a header row.",
         ),
         name=f"import_{kind.tag}",
     )

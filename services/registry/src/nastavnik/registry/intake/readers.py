@@ -238,8 +238,10 @@ _BROKEN_WORKBOOK = "Файл не удалось открыть как книг�
 
 
 class XlsxReader:
-    """The first sheet of a workbook, read row by row (openpyxl's read-only mode); cached
-    formula results are read, not the formulas. Title rows above the header are skipped."""
+    """The sheet of a workbook that holds the register (the one whose first rows have a
+    header), read row by row (openpyxl's read-only mode); cached formula results are read, not
+    the formulas. Title rows above the header are skipped. A workbook with the register on
+    several sheets is refused: reading one would leave the others' rows out unnoticed."""
 
     format = IntakeFormat.XLSX
 
@@ -252,29 +254,43 @@ class XlsxReader:
         except (zipfile.BadZipFile, KeyError, ValueError, OSError, ParseError) as error:
             raise IntakeError(_BROKEN_WORKBOOK) from error
         try:
-            sheets = self._book.worksheets
-            if not sheets:
+            if not self._book.worksheets:
                 raise IntakeError("В книге Excel нет листов с данными")
-            sheet = sheets[0]
-            sheet.reset_dimensions()  # some programs write a wrong sheet size; do not trust it
-            self._rows: Iterator[tuple[object, ...]] = sheet.iter_rows(min_row=1, values_only=True)
-            self.header = self._find_header()
+            self.sheet, self.header, self._rows = self._register_sheet()
         except BaseException:
             self._book.close()
             raise
         self.ignored_columns = self.header.ignored
 
-    def _find_header(self) -> Header:
+    def _register_sheet(self) -> tuple[str, Header, Iterator[tuple[object, ...]]]:
+        found = []
+        for sheet in self._book.worksheets:
+            sheet.reset_dimensions()  # some programs write a wrong sheet size; do not trust it
+            rows = sheet.iter_rows(min_row=1, values_only=True)
+            header = self._find_header(rows)
+            if header is not None:
+                found.append((sheet.title, header, rows))
+        if not found:
+            raise IntakeError(
+                "Не найдена строка заголовков: в одной из первых строк листа должны быть "
+                f"названия столбцов ({self.columns.header_hint} …)"
+            )
+        if len(found) > 1:
+            names = ", ".join(f"«{title}»" for title, _, _ in found)
+            raise IntakeError(
+                f"Столбцы реестра есть на нескольких листах книги: {names}. Сведите строки на "
+                "один лист или загрузите каждый лист отдельным файлом"
+            )
+        return found[0]
+
+    def _find_header(self, rows: Iterator[tuple[object, ...]]) -> Header | None:
         for number in range(1, HEADER_SEARCH_ROWS + 1):
-            cells = next(self._rows, None)
+            cells = next(rows, None)
             if cells is None:
                 break
             if self.columns.recognised_count(cells) >= 2:
                 return self.columns.build_header(number, cells)
-        raise IntakeError(
-            "Не найдена строка заголовков: в одной из первых строк первого листа должны быть "
-            f"названия столбцов ({self.columns.header_hint} …)"
-        )
+        return None
 
     def __iter__(self) -> Iterator[SourceRow]:
         number = self.header.row
