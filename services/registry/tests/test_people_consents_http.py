@@ -306,6 +306,30 @@ async def test_lists_filter_and_page(registry: Registry) -> None:
     assert (await registry.http.get(url, headers=bearer(other))).status_code == 404
 
 
+async def test_a_school_finds_its_people_by_the_start_of_the_name(registry: Registry) -> None:
+    await post(registry, STUDENT)
+    await post(registry, STUDENT | {"external_id": "st-2", "first_name": "Анна"})
+    await post(registry, TEACHER | {"last_name": "Соколова-Ёлкина", "middle_name": "Юрьевна"})
+    await post(registry, TEACHER | {"external_id": "t_%", "last_name": "Ол%_ва"})
+    url = f"/api/v1/organisations/{registry.school_id}/participants"
+
+    async def found(name: str) -> list[str]:
+        response = await registry.http.get(
+            url, params={"name": name}, headers=registry.school_headers()
+        )
+        assert response.status_code == 200, response.text
+        return [p["external_id"] for p in response.json()["items"]]
+
+    assert await found("ЕЛКИНА") == ["st-1", "st-2"]  # ё and е alike, any case
+    assert await found("  ёлкина   ал ") == ["st-1"]
+    assert await found("Ёлкина Алёна Сергеевна") == ["st-1"]
+    assert await found("соколова-ё") == ["t-1"]
+    assert await found("Анна") == []  # the start of the full name, not any word of it
+    assert await found("Ол%") == ["t_%"]  # LIKE's wildcards are letters here
+    assert await found("О%") == []
+    assert await found("Ол_") == []
+
+
 async def test_withdrawal_erases_personal_data_everywhere_in_registry(
     registry: Registry,
 ) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    func,
     insert,
     select,
     text,
@@ -144,6 +145,7 @@ class ParticipantFilter:
     withdrawn: bool | None = None
     young_specialist: bool | None = None
     external_id: str | None = None
+    name: str | None = None  # the start of «Фамилия Имя Отчество»
 
     def conditions(self) -> list[ColumnElement[bool]]:
         c = participants.c
@@ -167,7 +169,26 @@ class ParticipantFilter:
             conditions.append(c.erased_on.is_not(None))
         elif self.consent == ConsentStatus.MISSING:
             conditions.append(and_(participant_consents.c.id.is_(None), c.erased_on.is_(None)))
+        if self.name and (wanted := fold_name(self.name)):
+            conditions.append(_folded_full_name().startswith(wanted, autoescape=True))
         return conditions
+
+
+_UPPER = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯё"
+_LOWER = _UPPER.lower().replace("ё", "е")  # letter for letter
+
+
+def fold_name(name: str) -> str:
+    """A name as searched: lower case, «ё» as «е», single spaces."""
+    return " ".join(name.split()).lower().replace("ё", "е")
+
+
+def _folded_full_name() -> ColumnElement[str]:
+    """``fold_name`` of «Фамилия Имя Отчество» in SQL, whatever the database's locale (its
+    ``lower`` may know only Latin letters)."""
+    c = participants.c
+    full = func.concat_ws(" ", c.last_name, c.first_name, c.middle_name)
+    return func.lower(func.translate(full, _UPPER, _LOWER))
 
 
 def statistics_stale(*, modified: int, live: int) -> bool:

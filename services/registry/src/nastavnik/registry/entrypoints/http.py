@@ -269,6 +269,12 @@ def build_router(api: RegistryApi) -> APIRouter:
             default=None, description="teachers with 0–3 years of experience"
         ),
         external_id: str | None = Query(default=None, max_length=100),
+        name: str | None = Query(
+            default=None,
+            max_length=200,
+            description="the start of the full name «Фамилия Имя Отчество», in any case, "
+            "«ё» and «е» alike: «елкина ал» finds «Ёлкина Алёна»",
+        ),
     ) -> Page[ParticipantOut]:
         where = ParticipantFilter(
             role=role,
@@ -278,6 +284,7 @@ def build_router(api: RegistryApi) -> APIRouter:
             withdrawn=withdrawn,
             young_specialist=young_specialist,
             external_id=external_id,
+            name=name,
         )
         async with api.new_uow() as uow:
             school = await uow.organisations.get(organisation_id)
