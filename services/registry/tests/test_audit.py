@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
 from .conftest import Registry, bearer
@@ -75,3 +79,40 @@ async def test_another_school_sees_none_of_it_and_the_region_sees_all(
     assert "ru.nastavnik.organisation.registered.v1" in types
     system = [i for i in everything.json()["items"] if i["actor_role"] == "system"]
     assert system, "the bootstrap of the region is recorded as the system's"
+
+
+async def test_the_trail_narrows_to_a_token_a_school_and_a_period(registry: Registry) -> None:
+    await registry.http.post(
+        "/api/v1/participants", json=STUDENT, headers=registry.school_headers()
+    )
+    curator = await registry.issue_token(registry.school_id, "school_curator")
+    await registry.http.post(
+        "/api/v1/participants", json=STUDENT | {"grade": 9}, headers=bearer(curator)
+    )
+    other_school = await registry.add_school("МБОУ СОШ № 2")
+
+    async def trail(**params: str) -> list[dict[str, Any]]:
+        response = await registry.http.get(
+            "/api/v1/audit", params=params, headers=bearer(registry.admin_token)
+        )
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    everything = await trail()
+    curator_id = curator.split("_")[1]
+    by_curator = await trail(actor_token_id=str(uuid.UUID(curator_id)))
+    assert [i["event_type"] for i in by_curator] == ["ru.nastavnik.participant.updated.v1"]
+    assert {i["school_id"] for i in await trail(school_id=registry.school_id)} == {
+        registry.school_id
+    }
+    assert [i["resource_id"] for i in await trail(school_id=other_school)] == [other_school]
+
+    middle = datetime.fromisoformat(by_curator[0]["at"])
+    before = await trail(until=middle.isoformat())
+    after = await trail(since=middle.isoformat())
+    assert sorted(i["id"] for i in before + after) == sorted(i["id"] for i in everything)
+    assert by_curator[0]["id"] in {i["id"] for i in after}
+    naive_utc = middle.astimezone(UTC).replace(tzinfo=None).isoformat()
+    assert await trail(since=naive_utc) == after  # no offset: UTC
+    assert await trail(since=(middle + timedelta(days=1)).isoformat()) == []

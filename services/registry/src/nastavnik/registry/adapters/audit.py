@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.envelope import Envelope
-from nastavnik.registry.adapters.queries import insert_many, paged, tenant_scope
+from nastavnik.registry.adapters.queries import equals, insert_many, paged, tenant_scope
 from nastavnik.registry.adapters.tables import metadata
 
 SYSTEM_ACTOR = "system"
@@ -61,6 +63,33 @@ def _visible_to(principal: Principal) -> ColumnElement[bool]:
     return tenant_scope(principal, audit_log.c.region_id, audit_log.c.municipality_id, own)
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit trail may be narrowed to: a record, a kind of change, a school, one
+    token's doings (after a leak: everything done with it), a period."""
+
+    resource_id: str | None = None
+    event_type: str | None = None
+    school_id: uuid.UUID | None = None
+    actor_token_id: uuid.UUID | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        c = audit_log.c
+        conditions = equals(
+            (c.resource_id, self.resource_id),
+            (c.event_type, self.event_type),
+            (c.school_id, self.school_id),
+            (c.actor_token_id, self.actor_token_id),
+        )
+        if self.since is not None:
+            conditions.append(c.at >= self.since)
+        if self.until is not None:
+            conditions.append(c.at < self.until)
+        return conditions
+
+
 class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -89,17 +118,12 @@ class AuditRepository:
     async def list(
         self,
         principal: Principal,
+        where: AuditFilter,
         *,
-        resource_id: str | None,
-        event_type: str | None,
         limit: int,
         offset: int,
     ) -> tuple[list[dict[str, Any]], int]:
-        conditions = [_visible_to(principal)]
-        if resource_id:
-            conditions.append(audit_log.c.resource_id == resource_id)
-        if event_type:
-            conditions.append(audit_log.c.event_type == event_type)
+        conditions = [_visible_to(principal), *where.conditions()]
         order = [audit_log.c.id.desc()]
         rows, total = await paged(
             self._session, audit_log, conditions, order, limit=limit, offset=offset

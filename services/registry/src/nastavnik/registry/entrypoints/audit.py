@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from nastavnik.common.auth import Principal
+from nastavnik.registry.adapters.audit import AuditFilter
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 
 
@@ -35,6 +36,13 @@ class AuditPage(BaseModel):
     offset: int
 
 
+PERIOD = "changes {edge} this moment, ISO 8601 (2026-11-01T09:00:00+03:00; no offset: UTC)"
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+
+
 def add_audit_routes(
     router: APIRouter,
     new_uow: Callable[[], RegistryUnitOfWork],
@@ -45,17 +53,27 @@ def add_audit_routes(
         principal: Principal = Depends(authenticate),
         resource_id: str | None = Query(default=None, max_length=100),
         event_type: str | None = Query(default=None, max_length=200),
+        school_id: uuid.UUID | None = None,
+        actor_token_id: uuid.UUID | None = Query(
+            default=None, description="everything done with one token (say, after a leak)"
+        ),
+        since: datetime | None = Query(default=None, description=PERIOD.format(edge="from")),
+        until: datetime | None = Query(
+            default=None, description=PERIOD.format(edge="before (exclusive)")
+        ),
         limit: int = Query(default=100, ge=1, le=1000),
         offset: int = Query(default=0, ge=0),
     ) -> AuditPage:
+        where = AuditFilter(
+            resource_id=resource_id,
+            event_type=event_type,
+            school_id=school_id,
+            actor_token_id=actor_token_id,
+            since=_aware(since),
+            until=_aware(until),
+        )
         async with new_uow() as uow:
-            rows, total = await uow.audit.list(
-                principal,
-                resource_id=resource_id,
-                event_type=event_type,
-                limit=limit,
-                offset=offset,
-            )
+            rows, total = await uow.audit.list(principal, where, limit=limit, offset=offset)
         return AuditPage(
             items=[AuditEntry(**row) for row in rows], total=total, limit=limit, offset=offset
         )
