@@ -294,7 +294,8 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument(
         "--token",
         default=os.environ.get("NASTAVNIK_TOKEN"),
-        help="токен школы (или переменная окружения NASTAVNIK_TOKEN)",
+        help="токен школы (для organisations — администратора региона), или переменная "
+        "окружения NASTAVNIK_TOKEN",
     )
     upload.add_argument("--school", help="ID организации, если токен не школьный")
     upload.add_argument("--idempotency-key", help="ключ повтора (по умолчанию — новый UUID)")
