@@ -208,14 +208,26 @@ async def test_lists_filter_and_page_within_the_callers_part(registry: Registry)
     ("body", "field", "message"),
     [
         (MENTEE | {"role": "mentor"}, "role", "как наставляемый"),
-        (MENTOR | {"participant_external_id": "t-1"}, "participant", "«ученик – ученик»"),
+        (
+            MENTOR | {"participant_external_id": "t-1"},
+            "participant_external_id",
+            "«ученик – ученик»",
+        ),
         (MENTEE | {"capacity": 2}, "capacity", "только для наставника"),
         (MENTOR | {"request": "x"}, "request", "только для наставляемого"),
         (MENTOR | {"capacity": 31}, "capacity", "от 1 до 30"),
         (MENTEE | {"participant_external_id": "st-404"}, "participant_external_id", "не найден"),
         (MENTEE | {"programme_external_id": "P-404"}, "programme_external_id", "не найдена"),
-        (MENTEE | {"preferred_mentor_external_id": "st-2"}, "preferred_mentor", "не как наставник"),
-        (MENTEE | {"avoided_mentor_external_ids": ["st-10"]}, "preferred_mentor", "нежелательных"),
+        (
+            MENTEE | {"preferred_mentor_external_id": "st-2"},
+            "preferred_mentor_external_id",
+            "не как наставник",
+        ),
+        (
+            MENTEE | {"avoided_mentor_external_ids": ["st-10"]},
+            "preferred_mentor_external_id",
+            "нежелательных",
+        ),
         (MENTEE | {"entered_on": "2025-08-01"}, "entered_on", "раньше начала программы"),
         (MENTEE | {"ended_on": "2026-01-01"}, "end_reason", "укажите причину"),
         (MENTEE | {"ended_on": "2025-09-01", "end_reason": "other"}, "ended_on", "раньше даты"),
@@ -244,12 +256,12 @@ async def test_no_consent_no_matching(registry: Registry) -> None:
         assert withdrawal.status_code == 200, withdrawal.text
 
     refused = await post(registry, "/enrolments", MENTEE)
-    assert problem_fields(refused) == ["participant"]
+    assert problem_fields(refused) == ["participant_external_id"]
     assert "согласия" in refused.json()["errors"][0]["message"]
     changed = await post(
         registry, "/enrolments", MENTEE | {"participant_external_id": "st-2", "subjects": []}
     )
-    assert problem_fields(changed) == ["participant"]
+    assert problem_fields(changed) == ["participant_external_id"]
     left = await post(
         registry,
         f"/enrolments/{entered.json()['enrolment']['id']}/end",

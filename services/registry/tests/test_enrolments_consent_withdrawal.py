@@ -132,7 +132,7 @@ async def test_withdrawal_ends_the_mentors_and_the_mentees_enrolments(registry: 
     assert len(await registry.outbox_events("enrolment.ended")) == 2
     back = await post(registry, "/enrolments", MENTOR)
     assert back.status_code == 422, back.text
-    assert [e["field"] for e in back.json()["errors"]] == ["participant"]
+    assert [e["field"] for e in back.json()["errors"]] == ["participant_external_id"]
 
 
 async def test_a_partners_mentor_leaves_the_schools_programme(registry: Registry) -> None:
@@ -239,5 +239,5 @@ async def test_an_enrolment_during_a_withdrawal_is_refused(
     refused = await enrolling
 
     assert refused.status_code == 422, refused.text
-    assert [e["field"] for e in refused.json()["errors"]] == ["participant"]
+    assert [e["field"] for e in refused.json()["errors"]] == ["participant_external_id"]
     assert await stored(registry) == {}

@@ -208,8 +208,8 @@ async def test_stages_and_closing(registry: Registry) -> None:
         ({"academic_year": "2023/2024"}, "academic_year", "не пересекаются"),
         ({"academic_year": "2025/2027"}, "academic_year", "второй год"),
         ({"ends_on": "2025-08-01"}, "ends_on", "раньше даты её начала"),
-        ({"curator_external_id": "nobody"}, "curator", "не найден"),
-        ({"curator_external_id": "st-1"}, "curator", "педагог"),
+        ({"curator_external_id": "nobody"}, "curator_external_id", "не найден"),
+        ({"curator_external_id": "st-1"}, "curator_external_id", "педагог"),
         ({"stage": "8"}, "stage", "не найден"),
     ],
 )

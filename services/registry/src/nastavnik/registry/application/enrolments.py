@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -182,6 +182,14 @@ def _mentor_id(
     )
 
 
+# the domain names what a rule is about, the school's request names the fields it sent
+SUBMITTED_AS = {
+    "participant": "participant_external_id",
+    "preferred_mentor": "preferred_mentor_external_id",
+    "avoided_mentors": "avoided_mentor_external_ids",
+}
+
+
 def _resolve(
     context: _Context, submission: EnrolmentSubmission
 ) -> tuple[Programme, Enrollee, EnrolmentDetails, Enrolment | None] | list[Violation]:
@@ -223,7 +231,10 @@ def _resolve(
     preferred: uuid.UUID | None = None
     if submission.preferred_mentor_external_id:
         found = _mentor_id(
-            context, programme, submission.preferred_mentor_external_id, "preferred_mentor"
+            context,
+            programme,
+            submission.preferred_mentor_external_id,
+            "preferred_mentor_external_id",
         )
         if isinstance(found, Violation):
             violations.append(found)
@@ -231,7 +242,7 @@ def _resolve(
             preferred = found
     avoided: list[uuid.UUID] = []
     for external_id in submission.avoided_mentor_external_ids:
-        found = _mentor_id(context, programme, external_id, "avoided_mentors")
+        found = _mentor_id(context, programme, external_id, "avoided_mentor_external_ids")
         if isinstance(found, Violation):
             violations.append(found)
         elif found not in avoided:
@@ -270,7 +281,7 @@ def _resolve(
         programme_starts_on=programme.details.starts_on,
     )
     if violations:
-        return violations
+        return [replace(v, field=SUBMITTED_AS.get(v.field, v.field)) for v in violations]
     if person.erased:
         # the consent was withdrawn: a sync that still sends the request or the note of the
         # (ended) enrolment does not bring the erased text back

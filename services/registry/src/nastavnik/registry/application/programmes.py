@@ -177,11 +177,13 @@ def _curator(
     curator = curators.get(submission.curator_external_id)
     if curator is None or curator.withdrawn:
         return Violation(
-            "curator",
+            "curator_external_id",
             f"куратор «{submission.curator_external_id}» не найден в реестре организации",
         )
     if curator.details.category != events.ParticipantCategory.TEACHER:
-        return Violation("curator", "куратор программы — педагог (сотрудник) организации")
+        return Violation(
+            "curator_external_id", "куратор программы — педагог (сотрудник) организации"
+        )
     return curator.id
 
 
