@@ -162,6 +162,7 @@ async def test_registry_killed_at_random_while_clients_post_loses_and_doubles_no
     people = roster(total, prefix="chaos")
     poster = BulkPoster(lambda: registry.url, region.school_token)
     posting = asyncio.create_task(poster.post_all(people))
+    began = time.monotonic()
 
     thresholds = sorted(rng.uniform(0.05, 0.9) * total for _ in range(kills))
     killed = 0
@@ -170,17 +171,19 @@ async def test_registry_killed_at_random_while_clients_post_loses_and_doubles_no
         async def reached(threshold: float = threshold) -> bool:
             return poster.accepted >= threshold or posting.done()
 
-        assert await wait_for(reached, timeout=180), f"posting stalled: {poster.summary()}"
+        assert await wait_for(reached, timeout=180), f"posting stalled: {poster.summary()}; {log}"
         if posting.done():
             break
         await asyncio.sleep(rng.uniform(0, 0.3))
         registry.kill()
         killed += 1
         log.append(
-            f"kill {killed} at {poster.accepted} accepted, "
+            f"kill {killed} at {poster.accepted} accepted ({time.monotonic() - began:.0f} s), "
             f"{await unpublished_rows(stack)} outbox rows committed but not marked published"
         )
+        restarting = time.monotonic()
         await asyncio.to_thread(registry.start)
+        log.append(f"ready again after {time.monotonic() - restarting:.1f} s")
 
     await posting
     log.append(poster.summary())
