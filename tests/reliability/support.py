@@ -32,6 +32,7 @@ from tests.conftest import Stack, auth, participant
 
 PARTICIPANTS = f"{streams.REGISTRY.subjects[0].removesuffix('>')}participant."
 RETRIABLE_STATUS = frozenset({500, 502, 503, 504})
+ACCEPTED, RETRY, HUNG = "accepted", "retry", "hung"  # what became of one attempt
 
 
 def roster(count: int, *, prefix: str, mentor_every: int = 10) -> list[dict[str, object]]:
@@ -60,13 +61,17 @@ class BulkPoster:
 
     Connection errors, timeouts and 5xx are retried (the service may be down or killed in the
     middle of the request); any other status fails the test. The URL is read on every attempt,
-    so the target may be restarted on another port.
+    so the target may be restarted on another port. Each worker is a client of its own (one
+    connection, as independent schools are), and an attempt that neither answers nor fails
+    within ``hung_after_seconds`` is abandoned and its worker's client replaced: a client
+    library's connection pool left in a bad state by the kills must not stall the test.
     """
 
     url: Callable[[], str]
     token: str
     concurrency: int = 24
     timeout_seconds: float = 15.0
+    hung_after_seconds: float = 60.0
     give_up_after_seconds: float = 240.0
     accepted: int = 0
     attempts: int = 0
@@ -78,48 +83,62 @@ class BulkPoster:
         queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
         for person in people:
             queue.put_nowait(person)
-        limits = httpx.Limits(max_connections=self.concurrency)
-        async with httpx.AsyncClient(
-            headers=auth(self.token), timeout=self.timeout_seconds, limits=limits
-        ) as client:
-            workers = [
-                asyncio.create_task(self._worker(client, queue)) for _ in range(self.concurrency)
-            ]
-            try:
-                await asyncio.gather(*workers)
-            finally:
-                for worker in workers:
-                    worker.cancel()
+        workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for worker in workers:
+                worker.cancel()
 
-    async def _worker(
-        self, client: httpx.AsyncClient, queue: asyncio.Queue[dict[str, object]]
-    ) -> None:
-        while not queue.empty():
-            await self._post_one(client, queue.get_nowait())
+    def _client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            headers=auth(self.token),
+            timeout=self.timeout_seconds,
+            limits=httpx.Limits(max_connections=1),
+        )
 
-    async def _post_one(self, client: httpx.AsyncClient, person: dict[str, object]) -> None:
-        deadline = time.monotonic() + self.give_up_after_seconds
-        delay = 0.05
-        while True:
-            self.attempts += 1
-            try:
-                response = await client.post(f"{self.url()}/api/v1/participants", json=person)
-            except httpx.TransportError as error:
-                self.errors[type(error).__name__] += 1
-            else:
-                self.statuses[response.status_code] += 1
-                if response.status_code in (200, 201):
-                    self.accepted += 1
-                    return
-                if response.status_code not in RETRIABLE_STATUS:
-                    raise AssertionError(
-                        f"{person['external_id']}: {response.status_code} {response.text}"
-                    )
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{person['external_id']} never accepted; {self.summary()}")
-            self.retries += 1
-            await asyncio.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 1.0)
+    async def _worker(self, queue: asyncio.Queue[dict[str, object]]) -> None:
+        client = self._client()
+        try:
+            while not queue.empty():
+                person = queue.get_nowait()
+                deadline = time.monotonic() + self.give_up_after_seconds
+                delay = 0.05
+                while (outcome := await self._attempt(client, person)) != ACCEPTED:
+                    if time.monotonic() > deadline:
+                        raise AssertionError(
+                            f"{person['external_id']} never accepted; {self.summary()}"
+                        )
+                    if outcome == HUNG:
+                        await client.aclose()
+                        client = self._client()
+                    self.retries += 1
+                    await asyncio.sleep(delay * (0.5 + random.random()))
+                    delay = min(delay * 2, 1.0)
+        finally:
+            await client.aclose()
+
+    async def _attempt(self, client: httpx.AsyncClient, person: dict[str, object]) -> str:
+        """One POST: ``ACCEPTED``, ``RETRY`` (an error to try again after) or ``HUNG``."""
+        self.attempts += 1
+        try:
+            response = await asyncio.wait_for(
+                client.post(f"{self.url()}/api/v1/participants", json=person),
+                self.hung_after_seconds,
+            )
+        except httpx.TransportError as error:
+            self.errors[type(error).__name__] += 1
+            return RETRY
+        except TimeoutError:
+            self.errors[HUNG] += 1
+            return HUNG
+        self.statuses[response.status_code] += 1
+        if response.status_code in (200, 201):
+            self.accepted += 1
+            return ACCEPTED
+        if response.status_code not in RETRIABLE_STATUS:
+            raise AssertionError(f"{person['external_id']}: {response.status_code} {response.text}")
+        return RETRY
 
     def summary(self) -> str:
         return (
@@ -213,6 +232,27 @@ async def query(database_url: str, sql: str, *args: object) -> list[asyncpg.Reco
         return list(await connection.fetch(sql, *args))
     finally:
         await connection.close()
+
+
+async def wait_while_progressing(
+    check: Callable[[], Awaitable[object]],
+    progress: Callable[[], object],
+    *,
+    stall_seconds: float,
+    interval: float = 0.1,
+) -> object:
+    """Poll until ``check`` returns a truthy value; give up (returning the last value) only
+    once ``progress()`` has not changed for ``stall_seconds``: a slow, busy machine is waited
+    for, a stuck pipeline is not."""
+    last = progress()
+    moved = time.monotonic()
+    value = await check()
+    while not value and time.monotonic() - moved < stall_seconds:
+        await asyncio.sleep(interval)
+        value = await check()
+        if (now := progress()) != last:
+            last, moved = now, time.monotonic()
+    return value
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,10 @@ from tests.reliability.support import (
     school_counts,
     stream_state,
     wait_for,
+    wait_while_progressing,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # a hang guard only
 
 SETTLE_SECONDS = 3.0
 RELAY_BATCH = 300
@@ -171,7 +172,8 @@ async def test_registry_killed_at_random_while_clients_post_loses_and_doubles_no
         async def reached(threshold: float = threshold) -> bool:
             return poster.accepted >= threshold or posting.done()
 
-        assert await wait_for(reached, timeout=180), f"posting stalled: {poster.summary()}; {log}"
+        accepted = await wait_while_progressing(reached, lambda: poster.accepted, stall_seconds=180)
+        assert accepted, f"no participant accepted for 180 s: {poster.summary()}; {log}"
         if posting.done():
             break
         await asyncio.sleep(rng.uniform(0, 0.3))
