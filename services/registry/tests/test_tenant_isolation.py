@@ -332,10 +332,14 @@ SA_QUERY = {
     "partner_id": "p",
     "resource_id": "sa_mentee",
     "name": "sa_name_part",
+    "actor_token_id": "sa_system_token",
 }
 # filters that mean something else on one route
 SA_QUERY_OVERRIDES = {
-    f"{API}/organisations/{{organisation_id}}/participants": {"external_id": "sa_mentee_external"},
+    f"{API}/organisations/{{organisation_id}}/participants": {
+        "external_id": "sa_mentee_external",
+        "name": "sa_mentee_name",
+    },
 }
 
 
@@ -603,6 +607,7 @@ async def _build(world: World, region_a: str) -> None:
         sa_external_id=SA_EXTERNAL_ID,
         sa_name_part="Сигма",
         sa_mentee_external=str(SA_MENTEE["external_id"]),
+        sa_mentee_name=str(SA_MENTEE["last_name"]),
         forms="forms",
         a_form_code=A_FORM_CODE,
     )
@@ -633,6 +638,7 @@ async def _build(world: World, region_a: str) -> None:
     world.tokens[SA_REVOKED] = sa_revoked["token"]
     world.tokens[FORGED] = f"nst_{uuid.UUID(sa_system['token_id']).hex}_{'x' * 43}"
     ids["sa_curator_token"] = sa_curator["token_id"]
+    ids["sa_system_token"] = sa_system["token_id"]  # the token that sends SA's records
     world.sa_ids |= {sa_system["token_id"], sa_curator["token_id"], sa_revoked["token_id"]}
     revoked = await world.request(admin_a, "DELETE", f"{API}/tokens/{sa_revoked['token_id']}")
     assert revoked.status_code == 200, revoked.text
