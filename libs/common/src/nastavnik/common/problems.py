@@ -297,16 +297,14 @@ def refused_data_problem(exc: BaseException) -> Problem | None:
 def _http_detail(request: Request, exc: HTTPException) -> str:
     """The router's own answers (an unknown address, a method the route has not) carry the
     English reason phrase: said in Russian, with the address, for the school's IT person."""
-    if exc.detail != HTTPStatus(exc.status_code).phrase:
+    if exc.status_code not in (404, 405) or exc.detail != HTTPStatus(exc.status_code).phrase:
         return str(exc.detail)
     path = request.url.path
     if exc.status_code == 404:
         return f"Адреса {path} нет: проверьте URL (описание API — /docs)"
-    if exc.status_code == 405:
-        allowed = exc.headers.get("Allow", "") if exc.headers else ""
-        detail = f"Метод {request.method} по адресу {path} не поддерживается"
-        return f"{detail}; допустимы: {allowed}" if allowed else detail
-    return str(exc.detail)
+    allowed = exc.headers.get("Allow", "") if exc.headers else ""
+    detail = f"Метод {request.method} по адресу {path} не поддерживается"
+    return f"{detail}; допустимы: {allowed}" if allowed else detail
 
 
 def install_problem_handlers(app: FastAPI) -> None:
