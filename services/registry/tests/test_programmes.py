@@ -176,7 +176,11 @@ async def test_stages_and_closing(registry: Registry) -> None:
     same = await post(registry, f"{path}/stage", {"stage": "mentor_register"})
     assert same.json()["version"] == 2
     assert len(await registry.outbox_events("programme.stage_changed")) == 1
-    assert problem_fields(await post(registry, f"{path}/stage", {"stage": "отдых"})) == ["stage"]
+    refused = await post(registry, f"{path}/stage", {"stage": "отдых"})
+    assert problem_fields(refused) == ["stage"]
+    message = refused.json()["errors"][0]["message"]
+    assert "допустимо: номер этапа или его название: 1 — «Подготовка условий" in message
+    assert "; 7 — «Завершение программы наставничества»" in message
 
     closed = await post(registry, f"{path}/close", {"closed_on": "2026-05-31"})
     assert closed.status_code == 200, closed.text

@@ -293,7 +293,12 @@ class Catalog:
         name, ending = KIND_TITLES[kind]
         if item is None:
             offered = [i.title for i in self.list(kind, include_retired=False, form=form)]
-            allowed = "; ".join(f"«{title}»" for title in offered[:12])
+            if kind == ReferenceKind.STAGE:  # a stage may be given by its number (``resolve``)
+                allowed = "номер этапа или его название: " + "; ".join(
+                    f"{number} — «{title}»" for number, title in enumerate(offered, start=1)
+                )
+            else:
+                allowed = "; ".join(f"«{title}»" for title in offered[:12])
             scope = f" формы «{self._title(ReferenceKind.FORM, form)}»" if form else ""
             return Violation(
                 field,
