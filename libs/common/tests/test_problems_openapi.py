@@ -4,6 +4,7 @@ problem like any broken JSON (pure: a FastAPI app, no database)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -117,3 +118,21 @@ async def test_the_allowed_values_of_a_field_are_listed_in_russian() -> None:
         "message": "недопустимое значение; допустимо: 'red', 'green' или 'white'",
         "code": "enum",
     }
+
+
+async def test_a_moment_that_is_not_one_is_explained() -> None:
+    application = app()
+
+    @application.get("/since")
+    async def since(moment: datetime) -> str:
+        return moment.isoformat()
+
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/since", params={"moment": "вчера"})
+
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["message"] == (
+        "ожидаются дата и время ISO 8601, например 2026-11-01T09:00:00+03:00"
+    )

@@ -136,6 +136,7 @@ def conflict(detail: str) -> ProblemError:
     return ProblemError(409, "conflict", "Конфликт", detail)
 
 
+DATETIME_EXPECTED = "ожидаются дата и время ISO 8601, например 2026-11-01T09:00:00+03:00"
 _MESSAGES_RU = {
     "missing": "обязательное поле не заполнено",
     "string_too_short": "значение слишком короткое",
@@ -148,6 +149,9 @@ _MESSAGES_RU = {
     "date_from_datetime_parsing": "ожидается дата в формате ГГГГ-ММ-ДД",
     "date_parsing": "ожидается дата в формате ГГГГ-ММ-ДД",
     "date_type": "ожидается дата в формате ГГГГ-ММ-ДД",
+    "datetime_from_date_parsing": DATETIME_EXPECTED,
+    "datetime_parsing": DATETIME_EXPECTED,
+    "datetime_type": DATETIME_EXPECTED,
     "greater_than_equal": "значение меньше допустимого",
     "less_than_equal": "значение больше допустимого",
     "enum": "недопустимое значение",
