@@ -154,6 +154,36 @@ def test_excel_sep_line_and_undecodable_bytes() -> None:
     assert "кодировке" in rows[1].errors[0].message
 
 
+NAMES = (("Жуков", "Олег"), ("Котов", "Иван"))
+
+
+def test_a_row_whose_values_shifted_past_the_header_is_rejected_not_misread() -> None:
+    text = (
+        "Внешний ID;Фамилия;Имя;Роль;Категория;\n"  # Excel's trailing «;»: an empty column
+        "1;Жуков;Олег;наставник;педагог;\n"
+        "2;Орлова;Дарья; Анна;наставник;педагог\n"  # «;» inside the name, without quotes
+        "3;Котов;Иван;наставник;педагог;;;\n"  # empty cells past the header are harmless
+    )
+    rows = parse_all(open_reader(io.BytesIO(text.encode())))
+
+    zhukov, kotov = (ParticipantDetails(MENTOR, TEACHER, *name) for name in NAMES)
+    assert rows[0] == ParticipantRecord(2, "1", zhukov)
+    assert rows[2] == ParticipantRecord(4, "3", kotov)
+    shifted = rows[1]
+    assert isinstance(shifted, RejectedRow)
+    assert (shifted.row, shifted.external_id) == (3, "2")
+    assert (
+        Violation(
+            "row",
+            "в строке есть значения правее последнего столбца с заголовком (столбцов 5), первое "
+            "из них «педагог»: вероятно, в одном из значений стоит «;» без кавычек и значения "
+            "сдвинулись в соседние столбцы; исправьте строку (если это примечание, дайте его "
+            "столбцу заголовок)",
+        )
+        in shifted.errors
+    )
+
+
 def test_missing_and_repeated_columns_are_whole_file_errors() -> None:
     with pytest.raises(IntakeError) as missing:
         open_reader(io.BytesIO("Фамилия;Имя;Класс\nИванов;Пётр;7\n".encode()))

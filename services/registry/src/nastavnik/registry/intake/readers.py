@@ -202,6 +202,8 @@ class CsvReader:
             ]
             recognised, _, delimiter, cells = max(scored, key=lambda item: item[:2])
             if recognised >= 2:
+                titled = [index for index, title in enumerate(cells) if title.strip()]
+                self._width = titled[-1] + 1  # the cells past it have no column
                 return delimiter, self.columns.build_header(number, cells)
         raise IntakeError(
             "Не найдена строка заголовков: в одной из первых строк файла должны быть названия "
@@ -224,12 +226,32 @@ class CsvReader:
                     raise IntakeError(_csv_problem(error, number)) from error
                 if all(not cell.strip() for cell in cells):
                     continue
-                problems: tuple[Violation, ...] = ()
-                if any("\ufffd" in cell for cell in cells):
-                    problems = (Violation("row", ENCODING_PROBLEM),)
-                yield SourceRow(number, self.header.values(cells), problems)
+                yield SourceRow(number, self.header.values(cells), self._problems(cells))
         finally:
             _detach(self._text)
+
+    def _problems(self, cells: list[str]) -> tuple[Violation, ...]:
+        problems: list[Violation] = []
+        if any("\ufffd" in cell for cell in cells):
+            problems.append(Violation("row", ENCODING_PROBLEM))
+        beyond = [cell.strip() for cell in cells[self._width :] if cell.strip()]
+        if beyond:
+            # a value right of the last titled column is most often a row whose values shifted
+            # (a delimiter inside a value without quotes): every column after the shift then
+            # holds its neighbour's value, and the row may still look valid
+            problems.append(Violation("row", _shifted_row(beyond, self._width, self.delimiter)))
+        return tuple(problems)
+
+
+def _shifted_row(beyond: list[str], width: int, delimiter: str) -> str:
+    shown = beyond[0] if len(beyond[0]) <= 40 else beyond[0][:40] + "…"
+    sign = "знак табуляции" if delimiter == "\t" else f"«{delimiter}»"
+    return (
+        f"в строке есть значения правее последнего столбца с заголовком (столбцов {width}), "
+        f"первое из них «{shown}»: вероятно, в одном из значений стоит {sign} без кавычек "
+        "и значения сдвинулись в соседние столбцы; исправьте строку (если это примечание, "
+        "дайте его столбцу заголовок)"
+    )
 
 
 # --- XLSX --------------------------------------------------------------------------------------
