@@ -16,7 +16,8 @@ same transaction as the erasure:
   such a key then runs again; that is safe, since upserts are idempotent and the erased record
   only comes back with a consent given after the withdrawal. Those tokens are fenced first
   (``fence_answers``): a request of theirs still running, which may have read the person before
-  the withdrawal, does not store its answer afterwards.
+  the withdrawal, does not store its answer afterwards. The same goes for the answers on the
+  roadmap's routes that hold a step whose responsible text the erasure redacted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from nastavnik.common.outbox import outbox
 
 PARTICIPANT_PATHS = "/api/v1/participants%"
 ENROLMENT_PATHS = "/api/v1/enrolments%"
+ROADMAP_PATHS = "/api/v1/roadmap-items%"
 CONTACT_SUBJECTS = "contacts.%"
 _WINDOW = 1024 * 1024
 _OVERLAP = 4096  # longer than any needle: an external_id is at most 100 characters
@@ -88,26 +90,35 @@ class ErasureRepository:
     ) -> int:
         """Delete the stored Idempotency-Key answers of the school's tokens on the
         participants' routes that name the participant; returns how many."""
-        participant = str(participant_id)
         needles = re.compile(
-            re.escape(participant.encode()) + b"|" + _external_id_pattern(external_id).pattern
+            re.escape(str(participant_id).encode())
+            + b"|"
+            + _external_id_pattern(external_id).pattern
         )
-        return await self._purge_answers({school_id}, PARTICIPANT_PATHS, participant, needles)
+        return await self._purge_answers({school_id}, PARTICIPANT_PATHS, needles)
 
     async def purge_stored_enrolment_answers(
         self, school_ids: Collection[uuid.UUID], participant_id: uuid.UUID
     ) -> int:
         """Delete the stored Idempotency-Key answers of these schools' tokens on the
         enrolments' routes that name the participant's id; returns how many."""
-        participant = str(participant_id)
-        needles = re.compile(re.escape(participant.encode()))
-        return await self._purge_answers(school_ids, ENROLMENT_PATHS, participant, needles)
+        needles = re.compile(re.escape(str(participant_id).encode()))
+        return await self._purge_answers(school_ids, ENROLMENT_PATHS, needles)
+
+    async def purge_stored_roadmap_answers(
+        self, school_ids: Collection[uuid.UUID], item_ids: Collection[uuid.UUID]
+    ) -> int:
+        """Delete the stored Idempotency-Key answers of these schools' tokens on the roadmap's
+        routes that hold one of these steps; returns how many."""
+        if not item_ids:
+            return 0
+        needles = re.compile(b"|".join(re.escape(str(item).encode()) for item in sorted(item_ids)))
+        return await self._purge_answers(school_ids, ROADMAP_PATHS, needles)
 
     async def _purge_answers(
         self,
         school_ids: Collection[uuid.UUID],
         paths: str,
-        participant: str,
         needles: re.Pattern[bytes],
     ) -> int:
         if not school_ids:
@@ -127,7 +138,7 @@ class ErasureRepository:
         ).all()
         doomed: list[tuple[str, str]] = []
         for candidate in candidates:
-            if participant in candidate.path:
+            if needles.search(candidate.path.encode()):
                 doomed.append((candidate.caller, candidate.key))
                 continue
             body = await self._session.scalar(

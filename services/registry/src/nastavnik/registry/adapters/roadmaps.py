@@ -50,6 +50,7 @@ roadmap_items = Table(
     Column("deadline", Date, nullable=False),
     Column("status", String, nullable=False),
     Column("responsible", String),
+    Column("responsible_redacted_from", String),
     Column("stage", String),
     Column("done_on", Date),
     Column("removed", Boolean, nullable=False, server_default="false"),
@@ -76,6 +77,7 @@ def _item(row: Row[Any]) -> RoadmapItem:
         ),
         removed=row.removed,
         version=row.version,
+        redacted_from=row.responsible_redacted_from,
     )
 
 
@@ -91,6 +93,7 @@ def _values(item: RoadmapItem) -> dict[str, Any]:
         "done_on": details.done_on,
         "removed": item.removed,
         "version": item.version,
+        "responsible_redacted_from": item.redacted_from,
     }
 
 
@@ -123,6 +126,19 @@ class RoadmapRepository(SchoolRecordRepository):
             )
         )
         return {(row.programme_id, row.external_id): _item(row) for row in rows}
+
+    async def with_responsible(self, school_ids: Collection[uuid.UUID]) -> list[RoadmapItem]:
+        """The schools' items that name someone responsible, read for update."""
+        rows = await self._session.execute(
+            select(roadmap_items)
+            .where(
+                roadmap_items.c.school_id.in_(list(school_ids)),
+                roadmap_items.c.responsible.is_not(None),
+            )
+            .order_by(roadmap_items.c.id)
+            .with_for_update()
+        )
+        return [_item(row) for row in rows]
 
     async def add_many(self, new: Sequence[RoadmapItem]) -> None:
         rows = [

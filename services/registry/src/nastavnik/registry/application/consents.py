@@ -8,7 +8,8 @@ events in the outbox, stored Idempotency-Key answers), and ``participant.erased`
 ``contact.erased`` (CONTACTS) tell the other services to drop theirs. The person's active
 enrolments end in the same transaction (``enrolment.ended``, reason ``consent_withdrawn``): no
 consent, no matching; and the free text about the person in their enrolments (a mentee's
-request, the note on leaving) is erased with the rest (``application.enrolments``).
+request, the note on leaving) is erased with the rest (``application.enrolments``), and so is
+their name in the responsible text of those schools' roadmap steps (``application.roadmaps``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from nastavnik.registry.application.handlers import (
     rule_problem,
     store_revisions,
 )
+from nastavnik.registry.application.roadmaps import erase_from_roadmaps
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.consents import ConsentDetails, check_consent
 from nastavnik.registry.domain.organisations import Organisation
@@ -110,6 +112,7 @@ async def withdraw_consent(
             f"дата отзыва {withdrawn_on:%d.%m.%Y} раньше даты согласия "
             f"{consent.details.given_on:%d.%m.%Y}",
         )
+    name = participant.details.name
     revision = participant.erase(withdrawn_on)
     if revision is None:
         # erased already; an enrolment left active, or free text left in an enrolment, by an
@@ -119,6 +122,9 @@ async def withdraw_consent(
         return participant
     await uow.participants.save(participant)
     await erase_from_enrolments(uow, participant, withdrawn_on)
+    if name is not None:
+        schools = await uow.enrolments.schools_of_participant(participant.id)
+        await erase_from_roadmaps(uow, name, schools | {participant.school_id})
     await uow.consents.withdraw(participant.id, withdrawn_on)
     await uow.erasure.purge_contact_events(participant.id)
     await uow.erasure.purge_stored_answers(

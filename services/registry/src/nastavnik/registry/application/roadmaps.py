@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from nastavnik.common.auth import Principal
@@ -18,6 +19,7 @@ from nastavnik.registry.application.programmes import (
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.participants import Violation
+from nastavnik.registry.domain.redaction import PersonName
 from nastavnik.registry.domain.roadmaps import (
     RoadmapItem,
     RoadmapItemDetails,
@@ -133,6 +135,22 @@ async def remove_roadmap_item(
         )
         await uow.commit()
     return item
+
+
+async def erase_from_roadmaps(
+    uow: RegistryUnitOfWork, name: PersonName, school_ids: Collection[uuid.UUID]
+) -> list[RoadmapItem]:
+    """A person's consent was withdrawn: in the caller's unit of work, their name is blanked in
+    the responsible text of these schools' roadmap steps (the school's own and those they are
+    enrolled with), and the stored Idempotency-Key answers that hold those steps are purged.
+    The steps redacted; their events carry no responsible text, so none is sent."""
+    for school_id in sorted(school_ids):
+        await uow.roadmaps.lock_school(school_id)
+    items = await uow.roadmaps.with_responsible(school_ids)
+    redacted = [item for item in items if item.erase_name(name)]
+    await uow.roadmaps.save_many(redacted)
+    await uow.erasure.purge_stored_roadmap_answers(school_ids, [item.id for item in redacted])
+    return redacted
 
 
 HANDLERS.update({UpsertRoadmapItems: upsert_roadmap_items, RemoveRoadmapItem: remove_roadmap_item})

@@ -44,6 +44,7 @@ from nastavnik.registry.domain.consents import (
     consent_after_withdrawal,
     missing_consent,
 )
+from nastavnik.registry.domain.redaction import PersonName
 from nastavnik.registry.domain.violations import Violation
 
 __all__ = ["Fact", "Participant", "ParticipantDetails", "Revision", "Violation", "check_details"]
@@ -86,6 +87,13 @@ class ParticipantDetails:
         if self.category != ParticipantCategory.TEACHER or self.years_of_experience is None:
             return None
         return self.years_of_experience <= YOUNG_SPECIALIST_YEARS
+
+    @property
+    def name(self) -> PersonName | None:
+        """The person's name as free text may hold it; ``None`` once erased."""
+        if not self.last_name or not self.first_name:
+            return None
+        return PersonName(self.last_name, self.first_name, self.middle_name)
 
     def anonymised(self) -> ParticipantDetails:
         """Without personal data: names, birth date, contacts; the places of study and work

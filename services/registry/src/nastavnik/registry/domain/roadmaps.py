@@ -14,6 +14,7 @@ from nastavnik.common.contracts.events import (
     RoadmapItemUpdated,
 )
 from nastavnik.registry.domain.participants import Violation
+from nastavnik.registry.domain.redaction import PersonName, redact, text_digest
 
 MAX_STEP = 1000
 MAX_RESPONSIBLE = 300
@@ -84,6 +85,9 @@ class RoadmapItem:
     details: RoadmapItemDetails
     removed: bool = False
     version: int = 1
+    # the fingerprint of the responsible text as the school sent it, once an erasure blanked a
+    # name in it: the school's own copy still holds the name, and a sync sends it again
+    redacted_from: str | None = None
 
     @classmethod
     def add(
@@ -110,13 +114,38 @@ class RoadmapItem:
         return details != self.details or self.removed
 
     def revise(self, details: RoadmapItemDetails) -> RoadmapItemUpdated | None:
-        """Apply a school's newer record (a removed step comes back); ``None`` if unchanged."""
+        """Apply a school's newer record (a removed step comes back); ``None`` if unchanged.
+        The responsible text this item redacted, sent again, stays redacted."""
+        details = self._as_kept(details)
         if not self.differs_from(details):
             return None
+        if details.responsible != self.details.responsible:
+            self.redacted_from = None  # the school wrote a new text
         self.details = replace(details)
         self.removed = False
         self.version += 1
         return RoadmapItemUpdated(**self._state())
+
+    def _as_kept(self, details: RoadmapItemDetails) -> RoadmapItemDetails:
+        sent = details.responsible
+        if self.redacted_from is None or sent is None:
+            return details
+        if text_digest(self.id, sent) != self.redacted_from:
+            return details
+        return replace(details, responsible=self.details.responsible)
+
+    def erase_name(self, name: PersonName) -> bool:
+        """Blank an erased person's name in the responsible text; whether it named them. No
+        event: the events carry no responsible text."""
+        if self.details.responsible is None:
+            return False
+        redacted = redact(self.details.responsible, name)
+        if redacted is None:
+            return False
+        if self.redacted_from is None:
+            self.redacted_from = text_digest(self.id, self.details.responsible)
+        self.details = replace(self.details, responsible=redacted)
+        return True
 
     def remove(self) -> RoadmapItemRemoved | None:
         if self.removed:
