@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from nastavnik.devstack import demo_data
+from nastavnik.devstack import demo_data, demo_registers
 from nastavnik.devstack.config import ConfigError, DevstackConfig
 from nastavnik.devstack.servers import redact
 
@@ -84,3 +85,65 @@ def test_config_rejects_a_bad_port() -> None:
 def test_passwords_are_not_printed() -> None:
     url = "postgresql+asyncpg://app:s3cret@db:5432/postgres"
     assert redact(url) == "postgresql+asyncpg://app:***@db:5432/postgres"
+
+
+# --- the registers beyond people -----------------------------------------------------------------
+
+IDS = {o.key: f"id-{o.key}" for o in demo_data.ORGANISATIONS}
+
+
+def batches(what: str, today: date = TODAY) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for batch in demo_registers.registers(today, IDS):
+        if batch.what == what:
+            found.setdefault(batch.organisation, []).extend(batch.rows)
+    return found
+
+
+@pytest.mark.parametrize("today", [TODAY, date(2026, 9, 1), date(2027, 3, 15)])
+def test_every_reference_in_the_registers_points_at_something_loaded_before(today: date) -> None:
+    people = {(p.organisation, p.body["external_id"]): p.body for p in demo_data.people(today)}
+    programmes = {
+        (school, row["external_id"]): row for school, rows in batches("programmes", today).items()
+        for row in rows
+    }  # fmt: skip
+    mentors = {
+        (school, row["programme_external_id"], row["participant_external_id"])
+        for school, rows in batches("mentors' enrolments", today).items()
+        for row in rows
+    }
+    for what in ("mentors' enrolments", "mentees' enrolments"):
+        for school, rows in batches(what, today).items():
+            for row in rows:
+                programme = programmes[(school, row["programme_external_id"])]
+                owner = "college" if "participant_organisation_id" in row else school
+                person = people[(owner, row["participant_external_id"])]
+                assert person["role"] == ("mentor" if what.startswith("mentors") else "mentee")
+                assert programme["starts_on"] <= row["entered_on"] <= today.isoformat()
+                wished = row.get("preferred_mentor_external_id")
+                if wished is not None:
+                    assert (school, row["programme_external_id"], wished) in mentors
+    for school, rows in batches("questionnaire answers", today).items():
+        for row in rows:
+            programme = programmes[(school, row["programme_external_id"])]
+            assert programme["starts_on"] <= row["answered_on"] <= today.isoformat()
+            assert 1 <= row["score"] <= 10
+    for school, rows in batches("roadmap steps", today).items():
+        for row in rows:
+            assert (school, row["programme_external_id"]) in programmes
+            assert row.get("done_on", "") <= today.isoformat()
+            assert ("done_on" in row) == (row["status"] == "done")
+
+
+def test_schools_differ_in_how_far_they_have_got() -> None:
+    mentees = batches("mentees' enrolments")
+    students = {school: sum(row["participant_external_id"].startswith("S-") for row in rows)
+                for school, rows in mentees.items()}  # fmt: skip
+    assert students[demo_registers.LAGGING] == 0
+    assert len(set(students.values())) == len(demo_data.SCHOOLS)  # every school its own share
+    assert set(batches("headcounts")) == {school.key for school in demo_data.SCHOOLS}
+    assert sum(len(rows) for rows in batches("cases").values()) == 2
+
+
+def test_the_registers_are_deterministic() -> None:
+    assert demo_registers.registers(TODAY, IDS) == demo_registers.registers(TODAY, IDS)

@@ -24,7 +24,7 @@ import psutil
 import pytest
 
 from nastavnik.common.embedded import free_port
-from nastavnik.devstack import demo_data
+from nastavnik.devstack import demo_data, demo_registers
 from nastavnik.devstack.console import READY_MARKER
 from nastavnik.devstack.servers import port_in_use
 
@@ -186,6 +186,41 @@ def counted_eventually(ports: Ports, token: str, expected: int) -> list[dict[str
     return rows
 
 
+REGISTER_ROUTES = {
+    "/api/v1/headcounts/bulk": "/api/v1/headcounts",
+    "/api/v1/partnerships/bulk": "/api/v1/partnerships",
+    "/api/v1/programmes/bulk": "/api/v1/programmes",
+    "/api/v1/enrolments/bulk": "/api/v1/enrolments",
+    "/api/v1/roadmap-items/bulk": "/api/v1/roadmap-items",
+    "/api/v1/questionnaire-responses/bulk": "/api/v1/questionnaire-responses",
+    "/api/v1/cases/bulk": "/api/v1/cases",
+}
+
+
+def expected_register_totals(demo: dict[str, Any]) -> dict[str, int]:
+    ids = {key: organisation["id"] for key, organisation in demo["organisations"].items()}
+    totals: dict[str, int] = {}
+    for batch in demo_registers.registers(date.today(), ids):
+        listed = REGISTER_ROUTES[batch.route]
+        totals[listed] = totals.get(listed, 0) + len(batch.rows)
+    return totals
+
+
+def registry_totals(ports: Ports, demo: dict[str, Any]) -> dict[str, int]:
+    """What the region admin sees in each register the demo fills."""
+    totals = {}
+    for listed in REGISTER_ROUTES.values():
+        response = httpx.get(
+            f"{ports.service('registry')}{listed}",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {demo['admin_token']}"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        totals[listed] = response.json()["total"]
+    return totals
+
+
 def run_once(var_dir: Path, ports: Ports, stop_signal: int) -> tuple[Launcher, dict[str, Any]]:
     """Start the launcher, check the running stack and the demo, stop it, check nothing stays."""
     launcher = Launcher.start(var_dir, ports)
@@ -201,6 +236,8 @@ def run_once(var_dir: Path, ports: Ports, stop_signal: int) -> tuple[Launcher, d
         rows = counted_eventually(ports, demo["admin_token"], expected)
         assert sum(row["mentors"] + row["mentees"] for row in rows) == expected
         assert len(rows) == len(demo_data.SCHOOLS) + len(demo_data.PARTNERS)
+        assert demo["registers"]
+        assert registry_totals(ports, demo) == expected_register_totals(demo)
     except BaseException:
         kill_all(launcher)
         raise

@@ -1,8 +1,9 @@
 """Load the demo region through the public API, once.
 
 What was created (ids and tokens) is kept in ``var/demo.json`` after every step, so a restart
-reuses the data and the tokens, and an interrupted load resumes where it stopped. Participants are
-upserts by the school's ``external_id``: sending them again changes nothing.
+reuses the data and the tokens, and an interrupted load resumes where it stopped. Participants and
+the registers (``demo_registers``) are upserts by the school's ``external_id``: sending them
+again changes nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from nastavnik.devstack import demo_data
+from nastavnik.devstack import demo_data, demo_registers
 from nastavnik.devstack.servers import StartupError
 
 COUNTS_TIMEOUT_SECONDS = 180.0
@@ -49,7 +50,8 @@ class DemoState(BaseModel):
     organisations: dict[str, DemoOrganisation] = {}
     tokens: dict[str, DemoToken] = {}
     participants: int = 0
-    complete: bool = False
+    complete: bool = False  # organisations, tokens and people loaded
+    registers: bool = False  # and the registers: headcounts, programmes, enrolments, …
 
     def token(self, organisation: str, role: str) -> str:
         return self.tokens[f"{organisation}/{role}"].token
@@ -113,7 +115,7 @@ def load_demo(
             path.replace(stale)
             say(f"{path.name} does not match the database; kept as {stale.name}, loading afresh")
             state = None
-        if state is not None and state.complete:
+        if state is not None and state.complete and state.registers:
             say(f"demo region «{state.region_name}» already loaded ({path}); reusing it")
             return state
         if state is None:
@@ -123,7 +125,9 @@ def load_demo(
             state.save(path)
         _create_organisations(state, registry, path)
         _issue_tokens(state, registry, path)
-        _register_people(state, registry, path, say)
+        if not state.complete:
+            _register_people(state, registry, path, say)
+        _load_registers(state, registry, path, say)
     return state
 
 
@@ -175,6 +179,28 @@ def _register_people(state: DemoState, registry: httpx.Client, path: Path, say: 
     state.save(path)
     summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
     say(f"participants registered: {summary}")
+
+
+def _load_registers(state: DemoState, registry: httpx.Client, path: Path, say: Say) -> None:
+    ids = {key: organisation.id for key, organisation in state.organisations.items()}
+    outcomes: dict[str, dict[str, int]] = {}
+    for batch in demo_registers.registers(date.today(), ids):
+        token = state.token(batch.organisation, "school_system")
+        report = _check(
+            registry.post(batch.route, json=list(batch.rows), headers=bearer(token)),
+            f"loading {batch.what}",
+        )
+        rejected = [row for row in report["rows"] if row["status"] == "rejected"]
+        if rejected:
+            raise StartupError(f"the registry rejected demo {batch.what}: {rejected[0]}")
+        counted = outcomes.setdefault(batch.what, {})
+        for outcome, count in report["summary"].items():
+            counted[outcome] = counted.get(outcome, 0) + count
+    state.registers = True
+    state.save(path)
+    for what, counted in outcomes.items():
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counted.items()) if n)
+        say(f"{what}: {summary}")
 
 
 def total_counted(monitoring_url: str, token: str) -> int | None:
