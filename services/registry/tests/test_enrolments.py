@@ -389,3 +389,98 @@ async def test_status_and_school_filters_and_exact_pages(registry: Registry) -> 
         )
     ]
     assert len(await registry.outbox_events("enrolment.created")) == 4
+
+
+COLLEGE_INN = "7707083893"
+
+
+async def a_college_with_code_and_inn(registry: Registry) -> tuple[str, str]:
+    """The school's partner college «SPO-7» (ИНН 7707083893) and its token."""
+    college = await registry.http.post(
+        "/api/v1/organisations",
+        json={
+            "kind": "college",
+            "name": "Колледж связи",
+            "parent_id": registry.municipality_id,
+            "external_id": "SPO-7",
+            "inn": COLLEGE_INN,
+        },
+        headers=bearer(registry.admin_token),
+    )
+    assert college.status_code == 201, college.text
+    college_id = college.json()["id"]
+    formed = await post(
+        registry, "/partnerships", {"partner_id": college_id, "started_on": "2025-09-01"}
+    )
+    assert formed.status_code == 201, formed.text
+    return college_id, await registry.issue_token(college_id, "school_system")
+
+
+async def test_a_school_names_its_partner_by_the_regions_code_or_the_inn(
+    registry: Registry,
+) -> None:
+    """A school's file has the college's ИНН or code, never its id: both are taken, in the
+    «Организация участника» column or in a column of their own; a code of no partner of the
+    school is rejected naming the value."""
+    await add_programme(
+        registry, external_id="P-C", form="студент – ученик", role_model="равный – другому"
+    )
+    college_id, college_token = await a_college_with_code_and_inn(registry)
+    for external_id in ("c-7", "c-8", "c-9"):
+        await add_participant(registry, college_student(external_id), token=college_token)
+    stranger = await registry.http.post(
+        "/api/v1/organisations",
+        json={"kind": "employer", "name": "Завод", "parent_id": registry.municipality_id,
+              "external_id": "EMP-9"},
+        headers=bearer(registry.admin_token),
+    )  # fmt: skip
+    assert stranger.status_code == 201, stranger.text
+    csv = (
+        "Программа;Участник;Организация участника;Код организации участника;Дата входа\r\n"
+        f"P-C;c-7;{COLLEGE_INN};;01.10.2025\r\n"
+        "P-C;c-8;SPO-7;;01.10.2025\r\n"
+        "P-C;c-9;;SPO-7;01.10.2025\r\n"
+        "P-C;c-9;;EMP-9;01.10.2025\r\n"
+        f"P-C;c-7;{college_id};SPO-7;01.10.2025\r\n"
+    )
+    response = await registry.http.post(
+        "/api/v1/enrolments/import",
+        content=csv.encode("cp1251"),
+        headers=registry.school_headers(**{"Content-Type": "text/csv"}),
+    )
+
+    assert response.status_code == 200, response.text
+    rows = response.json()["rows"]
+    assert [row["status"] for row in rows] == [
+        "created",
+        "created",
+        "created",
+        "rejected",
+        "rejected",
+    ]
+    assert rows[3]["errors"] == [
+        {
+            "field": "participant_organisation_external_id",
+            "message": "«EMP-9» — не партнёр школы: укажите код или ИНН колледжа, работодателя "
+            "или другой организации, с которой у школы есть партнёрство",
+        }
+    ]
+    assert rows[4]["errors"][0]["message"] == (
+        "организация участника указана дважды: оставьте одно"
+    )
+    created = await registry.outbox_events("enrolment.created")
+    assert len(created) == 3
+    assert {event["data"]["organisation_id"] for event in created} == {college_id}
+
+    single = await post(
+        registry,
+        "/enrolments",
+        {
+            "programme_external_id": "P-C",
+            "participant_external_id": "c-7",
+            "participant_organisation_external_id": COLLEGE_INN,
+            "entered_on": "2025-10-01",
+        },
+    )
+    assert single.status_code == 200, single.text
+    assert single.json()["result"] == "unchanged"

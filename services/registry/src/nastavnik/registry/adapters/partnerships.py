@@ -123,6 +123,13 @@ class PartnershipRepository:
         values = {"ended_on": partnership.ended_on, "version": partnership.version}
         await update_one(self._session, partnerships, partnership.id, values)
 
+    async def partner_ids(self, school_id: uuid.UUID) -> set[uuid.UUID]:
+        """Every organisation that is or was the school's partner."""
+        rows = await self._session.scalars(
+            select(partnerships.c.partner_id).where(partnerships.c.school_id == school_id)
+        )
+        return set(rows.all())
+
     async def open_of(self, organisation_id: uuid.UUID, on: date) -> list[Partnership]:
         """Partnerships of an organisation (either side) still in force after ``on``, locked."""
         rows = await self._session.execute(

@@ -85,6 +85,27 @@ async def partner_links(
     return found
 
 
+async def with_partner_ids(
+    uow: RegistryUnitOfWork, school: Organisation, submissions: tuple[EnrolmentSubmission, ...]
+) -> tuple[EnrolmentSubmission, ...]:
+    """The submissions that name a partner by the region's code or ИНН name it by its id; a
+    code that is none of the school's partners stays, for ``_resolve`` to reject."""
+    codes = {s.participant_organisation_code for s in submissions} - {None}
+    if not codes:
+        return submissions
+    partners = await uow.organisations.get_many(await uow.partnerships.partner_ids(school.id))
+    by_code: dict[str, uuid.UUID] = {}
+    for partner in partners.values():
+        by_code.update({code: partner.id for code in (partner.inn, partner.external_id) if code})
+    return tuple(
+        replace(s, participant_organisation_id=found, participant_organisation_code=None)
+        if s.participant_organisation_id is None
+        and (found := by_code.get(s.participant_organisation_code or "")) is not None
+        else s
+        for s in submissions
+    )
+
+
 @dataclass(frozen=True)
 class UpsertEnrolments:
     """Create or update enrolments in one school's programmes, in one transaction. No two
@@ -194,6 +215,15 @@ def _resolve(
     context: _Context, submission: EnrolmentSubmission
 ) -> tuple[Programme, Enrollee, EnrolmentDetails, Enrolment | None] | list[Violation]:
     school = context.school
+    if (code := submission.participant_organisation_code) is not None:
+        if submission.participant_organisation_id is not None:
+            message = "организация участника указана и по ID, и по коду: оставьте одно"
+        else:
+            message = (
+                f"«{code}» — не партнёр школы: укажите код или ИНН колледжа, работодателя или "
+                "другой организации, с которой у школы есть партнёрство"
+            )
+        return [Violation("participant_organisation_external_id", message)]
     programme = context.programmes.get(submission.programme_external_id)
     if programme is None:
         return [programme_missing("programme_external_id", submission.programme_external_id)]
@@ -301,15 +331,16 @@ async def upsert_enrolments(
     uow: RegistryUnitOfWork, principal: Principal, command: UpsertEnrolments
 ) -> list[Upserted[Enrolment]]:
     school = await programme_school(uow, principal, command.school_id)
+    submissions = await with_partner_ids(uow, school, command.submissions)
     # the people first, then the school: the order a consent withdrawal takes them in
     # (``erase_from_enrolments``), so that it waits for this batch, or this batch for it
-    await uow.participants.hold(_people_named(school, command.submissions))
+    await uow.participants.hold(_people_named(school, submissions))
     await uow.enrolments.lock_school(school.id)
-    context = await _context(uow, school, command.submissions)
+    context = await _context(uow, school, submissions)
     results: list[Upserted[Enrolment]] = []
     new: list[Enrolment] = []
     changed: list[Enrolment] = []
-    for submission in command.submissions:
+    for submission in submissions:
         resolved = _resolve(context, submission)
         if isinstance(resolved, list):
             results.append(Upserted(None, tuple(resolved)))

@@ -63,13 +63,16 @@ def consent_violation(has_active_consent: bool) -> Violation | None:
 @dataclass(frozen=True)
 class EnrolmentSubmission:
     """An enrolment as a school sends it: the programme and the people by the school's own ids
-    (a partner's mentor by the partner's id of the person and ``participant_organisation_id``);
-    ``role`` ``None`` takes the participant's role in the register."""
+    (a partner's mentor by the partner's id of the person and ``participant_organisation_id``,
+    or ``participant_organisation_code``: the region's code or the ИНН of the partner, which
+    the application turns into the id); ``role`` ``None`` takes the participant's role in the
+    register."""
 
     programme_external_id: str
     participant_external_id: str
     entered_on: date
     participant_organisation_id: uuid.UUID | None = None
+    participant_organisation_code: str | None = None
     role: ParticipantRole | None = None
     subjects: tuple[str, ...] = ()
     interests: tuple[str, ...] = ()
@@ -86,9 +89,8 @@ class EnrolmentSubmission:
     @property
     def key(self) -> str:
         """How a report names the row: «programme / participant»."""
-        organisation = (
-            f"@{self.participant_organisation_id}" if self.participant_organisation_id else ""
-        )
+        named = self.participant_organisation_id or self.participant_organisation_code
+        organisation = f"@{named}" if named else ""
         return f"{self.programme_external_id} / {self.participant_external_id}{organisation}"
 
 

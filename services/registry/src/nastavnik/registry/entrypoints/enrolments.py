@@ -47,6 +47,10 @@ class EnrolmentItem(Strict):
     participant_organisation_id: uuid.UUID | None = Field(
         default=None, description="A partner organisation of the school (mentors only)"
     )
+    participant_organisation_external_id: ExternalId | None = Field(
+        default=None,
+        description="The partner by the region's code for it or by its ИНН, instead of its id",
+    )
     role: ParticipantRole | None = Field(
         default=None, description="Defaults to the participant's role in the register"
     )
@@ -69,6 +73,7 @@ class EnrolmentItem(Strict):
             participant_external_id=self.participant_external_id,
             entered_on=self.entered_on,
             participant_organisation_id=self.participant_organisation_id,
+            participant_organisation_code=self.participant_organisation_external_id,
             role=self.role,
             subjects=tuple(dict.fromkeys(self.subjects)),
             interests=tuple(dict.fromkeys(self.interests)),
