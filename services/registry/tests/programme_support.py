@@ -166,3 +166,28 @@ def assert_no_personal_data(envelopes: list[dict[str, Any]]) -> None:
 def problem_fields(response: httpx.Response) -> list[str]:
     assert response.status_code == 422, response.text
     return [error["field"] for error in response.json()["errors"]]
+
+
+COLLEGE_INN = "7707083893"
+
+
+async def a_college_with_code_and_inn(registry: Registry) -> tuple[str, str]:
+    """The school's partner college «SPO-7» (ИНН 7707083893) and its token."""
+    college = await registry.http.post(
+        "/api/v1/organisations",
+        json={
+            "kind": "college",
+            "name": "Колледж связи",
+            "parent_id": registry.municipality_id,
+            "external_id": "SPO-7",
+            "inn": COLLEGE_INN,
+        },
+        headers=bearer(registry.admin_token),
+    )
+    assert college.status_code == 201, college.text
+    college_id = college.json()["id"]
+    formed = await post(
+        registry, "/partnerships", {"partner_id": college_id, "started_on": "2025-09-01"}
+    )
+    assert formed.status_code == 201, formed.text
+    return college_id, await registry.issue_token(college_id, "school_system")

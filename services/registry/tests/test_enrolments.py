@@ -12,6 +12,8 @@ import pytest
 
 from .conftest import Registry, bearer
 from .programme_support import (
+    COLLEGE_INN,
+    a_college_with_code_and_inn,
     add_a_college_student,
     add_participant,
     add_programme,
@@ -389,31 +391,6 @@ async def test_status_and_school_filters_and_exact_pages(registry: Registry) -> 
         )
     ]
     assert len(await registry.outbox_events("enrolment.created")) == 4
-
-
-COLLEGE_INN = "7707083893"
-
-
-async def a_college_with_code_and_inn(registry: Registry) -> tuple[str, str]:
-    """The school's partner college «SPO-7» (ИНН 7707083893) and its token."""
-    college = await registry.http.post(
-        "/api/v1/organisations",
-        json={
-            "kind": "college",
-            "name": "Колледж связи",
-            "parent_id": registry.municipality_id,
-            "external_id": "SPO-7",
-            "inn": COLLEGE_INN,
-        },
-        headers=bearer(registry.admin_token),
-    )
-    assert college.status_code == 201, college.text
-    college_id = college.json()["id"]
-    formed = await post(
-        registry, "/partnerships", {"partner_id": college_id, "started_on": "2025-09-01"}
-    )
-    assert formed.status_code == 201, formed.text
-    return college_id, await registry.issue_token(college_id, "school_system")
 
 
 async def test_a_school_names_its_partner_by_the_regions_code_or_the_inn(

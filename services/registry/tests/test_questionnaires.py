@@ -9,9 +9,12 @@ import pytest
 
 from .conftest import Registry, bearer
 from .programme_support import (
+    COLLEGE_INN,
+    a_college_with_code_and_inn,
     add_participant,
     add_programme,
     assert_no_personal_data,
+    college_student,
     get,
     post,
     problem_fields,
@@ -304,3 +307,49 @@ async def test_programme_and_school_filters_and_exact_pages(registry: Registry) 
     other_school = await registry.add_school("МБОУ СОШ № 2")
     assert await listed(registry.admin_token, school_id=other_school) == ([], 0)
     assert len(await registry.outbox_events("questionnaire.answered")) == 5
+
+
+async def test_a_partners_mentor_answers_with_the_partner_named_by_code_or_inn(
+    registry: Registry,
+) -> None:
+    await add_programme(
+        registry, external_id="P-C", form="студент – ученик", role_model="равный – другому"
+    )
+    _, college_token = await a_college_with_code_and_inn(registry)
+    await add_participant(registry, college_student("c-7"), token=college_token)
+    enrolled = await post(
+        registry,
+        "/enrolments",
+        {
+            "programme_external_id": "P-C",
+            "participant_external_id": "c-7",
+            "participant_organisation_external_id": "SPO-7",
+            "entered_on": "2025-10-01",
+        },
+    )
+    assert enrolled.status_code == 201, enrolled.text
+    answer = {
+        "programme_external_id": "P-C",
+        "participant_external_id": "c-7",
+        "moment": "start",
+        "score": 8,
+        "answered_on": "2025-10-05",
+    }
+
+    by_inn = await post(
+        registry,
+        "/questionnaire-responses",
+        answer | {"participant_organisation_external_id": COLLEGE_INN},
+    )
+    assert by_inn.status_code == 201, by_inn.text
+    enrollee = enrolled.json()["enrolment"]["participant_id"]
+    assert by_inn.json()["response"]["participant_id"] == enrollee
+    by_code = await post(
+        registry, "/questionnaire-responses/bulk",
+        [answer | {"participant_organisation_external_id": "SPO-7"},
+         answer | {"participant_organisation_external_id": "SPO-8", "moment": "end"}],
+    )  # fmt: skip
+    rows = by_code.json()["rows"]
+    assert [row["status"] for row in rows] == ["unchanged", "rejected"]
+    assert rows[1]["errors"][0]["field"] == "participant_organisation_external_id"
+    assert "«SPO-8» — не партнёр школы" in rows[1]["errors"][0]["message"]

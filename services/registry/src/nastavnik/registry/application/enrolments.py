@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -43,6 +43,7 @@ from nastavnik.registry.domain.enrolments import (
 from nastavnik.registry.domain.organisations import PARTNER_KINDS, Organisation
 from nastavnik.registry.domain.participants import Participant, Violation
 from nastavnik.registry.domain.programmes import Programme
+from nastavnik.registry.domain.questionnaires import AnswerSubmission
 from nastavnik.registry.domain.reference import Catalog
 
 
@@ -85,11 +86,24 @@ async def partner_links(
     return found
 
 
+class NamesPartner(Protocol):
+    """A submission that may name a partner organisation of the school."""
+
+    @property
+    def participant_organisation_id(self) -> uuid.UUID | None: ...
+
+    @property
+    def participant_organisation_code(self) -> str | None: ...
+
+
+Submission = TypeVar("Submission", EnrolmentSubmission, AnswerSubmission)
+
+
 async def with_partner_ids(
-    uow: RegistryUnitOfWork, school: Organisation, submissions: tuple[EnrolmentSubmission, ...]
-) -> tuple[EnrolmentSubmission, ...]:
+    uow: RegistryUnitOfWork, school: Organisation, submissions: tuple[Submission, ...]
+) -> tuple[Submission, ...]:
     """The submissions that name a partner by the region's code or ИНН name it by its id; a
-    code that is none of the school's partners stays, for ``_resolve`` to reject."""
+    code that is none of the school's partners stays, for ``partner_code_problem``."""
     codes = {s.participant_organisation_code for s in submissions} - {None}
     if not codes:
         return submissions
@@ -104,6 +118,21 @@ async def with_partner_ids(
         else s
         for s in submissions
     )
+
+
+def partner_code_problem(submission: NamesPartner) -> Violation | None:
+    """A code ``with_partner_ids`` left: no partner's, or given beside the id."""
+    code = submission.participant_organisation_code
+    if code is None:
+        return None
+    if submission.participant_organisation_id is not None:
+        message = "организация участника указана и по ID, и по коду: оставьте одно"
+    else:
+        message = (
+            f"«{code}» — не партнёр школы: укажите код или ИНН колледжа, работодателя или "
+            "другой организации, с которой у школы есть партнёрство"
+        )
+    return Violation("participant_organisation_external_id", message)
 
 
 @dataclass(frozen=True)
@@ -215,15 +244,8 @@ def _resolve(
     context: _Context, submission: EnrolmentSubmission
 ) -> tuple[Programme, Enrollee, EnrolmentDetails, Enrolment | None] | list[Violation]:
     school = context.school
-    if (code := submission.participant_organisation_code) is not None:
-        if submission.participant_organisation_id is not None:
-            message = "организация участника указана и по ID, и по коду: оставьте одно"
-        else:
-            message = (
-                f"«{code}» — не партнёр школы: укажите код или ИНН колледжа, работодателя или "
-                "другой организации, с которой у школы есть партнёрство"
-            )
-        return [Violation("participant_organisation_external_id", message)]
+    if (problem := partner_code_problem(submission)) is not None:
+        return [problem]
     programme = context.programmes.get(submission.programme_external_id)
     if programme is None:
         return [programme_missing("programme_external_id", submission.programme_external_id)]

@@ -11,7 +11,11 @@ from datetime import date
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts import events
 from nastavnik.common.problems import not_found
-from nastavnik.registry.application.enrolments import partner_links
+from nastavnik.registry.application.enrolments import (
+    partner_code_problem,
+    partner_links,
+    with_partner_ids,
+)
 from nastavnik.registry.application.handlers import HANDLERS, UpsertOutcome
 from nastavnik.registry.application.programmes import (
     Upserted,
@@ -49,7 +53,7 @@ async def upsert_questionnaire_responses(
     school = await programme_school(uow, principal, command.school_id)
     await uow.questionnaires.lock_school(school.id)
     today = date.today()
-    submissions = command.submissions
+    submissions = await with_partner_ids(uow, school, command.submissions)
     programmes = await uow.programmes.find_by_external_ids(
         school.id, {s.programme_external_id for s in submissions}
     )
@@ -78,6 +82,9 @@ async def upsert_questionnaire_responses(
     new: list[QuestionnaireResponse] = []
     changed: list[QuestionnaireResponse] = []
     for submission in submissions:
+        if (problem := partner_code_problem(submission)) is not None:
+            results.append(Upserted(None, (problem,)))
+            continue
         programme = programmes.get(submission.programme_external_id)
         if programme is None:
             problem = programme_missing("programme_external_id", submission.programme_external_id)

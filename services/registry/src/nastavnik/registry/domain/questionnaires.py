@@ -30,12 +30,12 @@ class AnswerSubmission:
     score: int
     answered_on: date
     participant_organisation_id: uuid.UUID | None = None
+    participant_organisation_code: str | None = None  # the partner's code in the region or ИНН
 
     @property
     def key(self) -> str:
-        organisation = (
-            f"@{self.participant_organisation_id}" if self.participant_organisation_id else ""
-        )
+        named = self.participant_organisation_id or self.participant_organisation_code
+        organisation = f"@{named}" if named else ""
         return (
             f"{self.programme_external_id} / {self.participant_external_id}{organisation}"
             f" / {self.moment.value}"

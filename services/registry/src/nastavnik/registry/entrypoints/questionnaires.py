@@ -44,6 +44,10 @@ class AnswerItem(Strict):
     participant_organisation_id: uuid.UUID | None = Field(
         default=None, description="A partner's mentor: their organisation"
     )
+    participant_organisation_external_id: ExternalId | None = Field(
+        default=None,
+        description="A partner's mentor: their organisation by the region's code or its ИНН",
+    )
     moment: QuestionnaireMoment
     score: int = Field(description="1–10")
     answered_on: date
@@ -56,6 +60,7 @@ class AnswerItem(Strict):
             score=self.score,
             answered_on=self.answered_on,
             participant_organisation_id=self.participant_organisation_id,
+            participant_organisation_code=self.participant_organisation_external_id,
         )
 
 

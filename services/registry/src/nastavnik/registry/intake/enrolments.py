@@ -3,11 +3,8 @@ when they leave. Pure, no I/O. People and programmes are named by the school's o
 
 from __future__ import annotations
 
-import uuid
-
 from nastavnik.common.contracts.events import EnrolmentEndReason, ParticipantRole
 from nastavnik.registry.domain.enrolments import EnrolmentSubmission
-from nastavnik.registry.domain.violations import Violation
 from nastavnik.registry.intake import values
 from nastavnik.registry.intake.columns import ColumnSet
 from nastavnik.registry.intake.programmes import (
@@ -17,6 +14,7 @@ from nastavnik.registry.intake.programmes import (
     count,
     external_ids,
     optional_id,
+    partner_reference,
     tags,
     text_field,
     unreadable,
@@ -148,39 +146,13 @@ def _role(value: object) -> ParticipantRole | None:
     return None if values.is_blank(value) else values.role(value)
 
 
-def organisation_ref(value: object) -> uuid.UUID | str | None:
-    """A partner organisation as a school's file names it: its id, the region's code for it
-    or its ИНН (a number typed into an Excel cell comes back as 7701234567.0)."""
-    if values.is_blank(value):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    try:
-        return uuid.UUID(str(value).strip())
-    except ValueError:
-        return optional_id(value)
-
-
-def _organisation(fields: RowFields) -> tuple[uuid.UUID | None, str | None]:
-    """The participant's organisation, by id or by code: from either column, not both."""
-    given = fields.read(ORGANISATION, organisation_ref)
-    code = fields.read(ORGANISATION_CODE, optional_id)
-    if given is not None and code is not None:
-        fields.errors.append(
-            Violation(ORGANISATION_CODE, "организация участника указана дважды: оставьте одно")
-        )
-    if isinstance(given, str):
-        return None, given
-    return given, code
-
-
 def parse_enrolment(source: SourceRow) -> Submitted[EnrolmentSubmission] | RejectedRow:
     if (rejected := unreadable(source)) is not None:
         return rejected
     fields = RowFields(source)
     programme = fields.read(PROGRAMME, values.external_id)
     participant = fields.read(PARTICIPANT, values.external_id)
-    organisation, organisation_code = _organisation(fields)
+    organisation, organisation_code = partner_reference(fields, ORGANISATION, ORGANISATION_CODE)
     role = fields.read(ROLE, _role)
     entered_on = fields.required(ENTERED_ON, values.calendar_date, "дату входа в программу")
     subjects = fields.read(SUBJECTS, tags)

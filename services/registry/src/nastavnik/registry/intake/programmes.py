@@ -172,13 +172,33 @@ def optional_id(value: object) -> str | None:
     return None if values.is_blank(value) else values.external_id(value)
 
 
-def organisation_id(value: object) -> uuid.UUID | None:
+def organisation_ref(value: object) -> uuid.UUID | str | None:
+    """A partner organisation as a school's file names it: its id, the region's code for it
+    or its ИНН (a number typed into an Excel cell comes back as 7701234567.0)."""
     if values.is_blank(value):
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     try:
         return uuid.UUID(str(value).strip())
     except ValueError:
-        raise ValueError("ожидается идентификатор организации (UUID)") from None
+        return optional_id(value)
+
+
+def partner_reference(
+    fields: RowFields, by_any: str, by_code: str
+) -> tuple[uuid.UUID | None, str | None]:
+    """The participant's organisation, by id or by code (``by_any``: a column that may hold
+    either; ``by_code``: one for the code or ИНН), from one column, not both."""
+    given = fields.read(by_any, organisation_ref)
+    code = fields.read(by_code, optional_id)
+    if given is not None and code is not None:
+        fields.errors.append(
+            Violation(by_code, "организация участника указана дважды: оставьте одно")
+        )
+    if isinstance(given, str):
+        return None, given
+    return given, code
 
 
 def year(value: object) -> str | None:

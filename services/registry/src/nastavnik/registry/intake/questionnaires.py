@@ -9,6 +9,7 @@ from nastavnik.registry.intake import values
 from nastavnik.registry.intake.columns import ColumnSet
 from nastavnik.registry.intake.enrolments import (
     ORGANISATION,
+    ORGANISATION_CODE,
     PARTICIPANT,
     PARTICIPANT_ALIASES,
     PROGRAMME,
@@ -19,7 +20,7 @@ from nastavnik.registry.intake.programmes import (
     Submitted,
     choice,
     count,
-    organisation_id,
+    partner_reference,
     unreadable,
 )
 from nastavnik.registry.intake.readers import SourceRow
@@ -33,6 +34,7 @@ TITLES = {
     PROGRAMME: "Программа",
     PARTICIPANT: "Участник",
     ORGANISATION: "Организация участника",
+    ORGANISATION_CODE: "Код организации участника",
     MOMENT: "Анкетирование",
     SCORE: "Оценка",
     ANSWERED_ON: "Дата анкетирования",
@@ -45,6 +47,12 @@ QUESTIONNAIRE_COLUMNS = ColumnSet(
         PROGRAMME: (PROGRAMME, *PROGRAMME_ALIASES),
         PARTICIPANT: (PARTICIPANT, *PARTICIPANT_ALIASES),
         ORGANISATION: (ORGANISATION, "Организация участника", "ID организации участника"),
+        ORGANISATION_CODE: (
+            ORGANISATION_CODE,
+            "Код организации участника",
+            "Внешний ID организации участника",
+            "ИНН организации участника",
+        ),
         MOMENT: (MOMENT, "Анкетирование", "Этап анкетирования", "Момент", "Когда", "Анкета"),
         SCORE: (
             SCORE,
@@ -85,7 +93,7 @@ def parse_answer(source: SourceRow) -> Submitted[AnswerSubmission] | RejectedRow
     fields = RowFields(source)
     programme = fields.read(PROGRAMME, values.external_id)
     participant = fields.read(PARTICIPANT, values.external_id)
-    organisation = fields.read(ORGANISATION, organisation_id)
+    organisation, organisation_code = partner_reference(fields, ORGANISATION, ORGANISATION_CODE)
     moment = fields.required(
         MOMENT, choice(MOMENTS, "этап анкетирования"), "этап: начало или окончание"
     )
@@ -109,5 +117,6 @@ def parse_answer(source: SourceRow) -> Submitted[AnswerSubmission] | RejectedRow
         score=score,
         answered_on=answered_on,
         participant_organisation_id=organisation,
+        participant_organisation_code=organisation_code,
     )
     return Submitted(source.number, submission.key, submission)
