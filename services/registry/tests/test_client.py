@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from rich.console import Console
 
 from nastavnik.registry.client import (
@@ -74,6 +76,35 @@ async def test_upload_prints_a_russian_report_and_saves_it(registry: Any, tmp_pa
     assert "такой даты нет: «31.02.2012»" in text
     saved = json.loads(report_file.read_text("utf-8"))
     assert saved["summary"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+async def test_the_report_saved_as_a_table_for_excel(
+    registry: Any, tmp_path: Path, suffix: str
+) -> None:
+    path = tmp_path / "реестр.csv"
+    path.write_bytes(CSV.encode("cp1251"))
+    report_file = tmp_path / f"отчёт{suffix}"
+    upload = Upload(path=path, url="http://t", token=registry.school_token, report_file=report_file)
+
+    await upload_file(upload, console=console()[0], transport=httpx.ASGITransport(app=registry.app))
+
+    if suffix == ".csv":
+        raw = report_file.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # Excel then reads it as UTF-8
+        lines = [
+            tuple(line) for line in csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";")
+        ]
+    else:
+        sheet = load_workbook(report_file, read_only=True).worksheets[0]
+        lines = [
+            tuple("" if c is None else str(c) for c in row)
+            for row in sheet.iter_rows(values_only=True)
+        ]
+    assert lines[0] == ("Строка", "ID", "Итог", "Поле", "Что не так")
+    assert lines[1] == ("2", "1", "создана", "", "")
+    assert ("3", "2", "отклонена", "Дата рождения", "такой даты нет: «31.02.2012»") in lines
+    assert lines[-1] == ("4", "3", "создана", "", "")
 
 
 async def test_a_lost_answer_is_retried_with_the_same_key(registry: Any, tmp_path: Path) -> None:

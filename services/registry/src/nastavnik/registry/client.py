@@ -7,7 +7,9 @@ The file (CSV, XLSX or JSON) is streamed to ``POST /api/v1/<kind>/import`` (part
 default; every kind the registry takes in bulk, ``REGISTERS``) with a progress bar, under one
 ``Idempotency-Key``: a dropped connection is retried with the same key, so the file is never
 applied twice and the report of the first run comes back. The report is printed in Russian
-with the kind's own column titles; ``--report-file`` saves it whole as JSON.
+with the kind's own column titles; ``--report-file`` saves it whole: as a table to open in
+Excel beside the file (``.csv`` or ``.xlsx``: a line per error, the fields by their column
+titles) or as the server's JSON (any other name).
 
 The token may come from ``NASTAVNIK_TOKEN`` instead of the command line (safer: command lines
 are visible to other users of the computer).
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import sys
@@ -234,6 +237,46 @@ def print_report(
         )
 
 
+STATUS_TITLES = {
+    "created": "создана",
+    "updated": "обновлена",
+    "unchanged": "без изменений",
+    "rejected": "отклонена",
+}
+REPORT_COLUMNS = ("Строка", "ID", "Итог", "Поле", "Что не так")
+
+
+def report_lines(report: dict[str, Any], titles: Mapping[str, str]) -> list[tuple[Any, ...]]:
+    """The report as a table: a line per error of a rejected row, a line per accepted row."""
+    lines: list[tuple[Any, ...]] = []
+    for row in report["rows"]:
+        head = (row["row"], row["external_id"] or "", STATUS_TITLES.get(row["status"], ""))
+        errors = row["errors"] or [{"field": "", "message": ""}]
+        for error in errors:
+            lines.append((*head, titles.get(error["field"], error["field"]), error["message"]))
+    return lines
+
+
+def save_report(report: dict[str, Any], path: Path, titles: Mapping[str, str]) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":  # as Excel opens it by a double click in Russia: BOM, «;»
+        with path.open("w", encoding="utf-8-sig", newline="") as file:
+            writer = csv.writer(file, delimiter=";")
+            writer.writerow(REPORT_COLUMNS)
+            writer.writerows(report_lines(report, titles))
+    elif suffix == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("Отчёт")
+        sheet.append(REPORT_COLUMNS)
+        for line in report_lines(report, titles):
+            sheet.append(line)
+        book.save(path)
+    else:
+        path.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+
+
 async def upload_file(
     upload: Upload,
     *,
@@ -264,7 +307,7 @@ async def upload_file(
         return EXIT_FAILED
     report = response.json()
     if upload.report_file:
-        upload.report_file.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+        save_report(report, upload.report_file, titles)
         console.print(f"Полный отчёт сохранён: {upload.report_file}")
     if response.headers.get("idempotent-replayed"):
         console.print(
@@ -302,7 +345,11 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument(
         "--only-rejected", action="store_true", help="в отчёте только отклонённые строки"
     )
-    upload.add_argument("--report-file", type=Path, help="сохранить полный отчёт (JSON)")
+    upload.add_argument(
+        "--report-file",
+        type=Path,
+        help="сохранить полный отчёт: .csv или .xlsx — таблицей для Excel, иначе JSON",
+    )
     upload.add_argument("--retries", type=int, default=3, help="повторы при обрыве связи")
     upload.add_argument(
         "--timeout", type=float, default=None, help="сколько секунд ждать отчёт (без ограничения)"
