@@ -90,7 +90,7 @@ def _programme(
 ) -> dict[str, Any]:
     dates = _dates(today)
     return {
-        "external_id": f"{code}-{school_year_start(today)}",
+        "external_id": _programme_id(code, today),
         "form": form,
         "role_model": role_model,
         "academic_year": academic_year(today),

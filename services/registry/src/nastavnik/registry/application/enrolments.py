@@ -11,7 +11,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -86,16 +86,6 @@ async def partner_links(
     return found
 
 
-class NamesPartner(Protocol):
-    """A submission that may name a partner organisation of the school."""
-
-    @property
-    def participant_organisation_id(self) -> uuid.UUID | None: ...
-
-    @property
-    def participant_organisation_code(self) -> str | None: ...
-
-
 Submission = TypeVar("Submission", EnrolmentSubmission, AnswerSubmission)
 
 
@@ -120,7 +110,7 @@ async def with_partner_ids(
     )
 
 
-def partner_code_problem(submission: NamesPartner) -> Violation | None:
+def partner_code_problem(submission: EnrolmentSubmission | AnswerSubmission) -> Violation | None:
     """A code ``with_partner_ids`` left: no partner's, or given beside the id."""
     code = submission.participant_organisation_code
     if code is None:

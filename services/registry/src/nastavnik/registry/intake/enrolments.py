@@ -76,19 +76,22 @@ PARTICIPANT_ALIASES = (
     "Внешний ID",
 )
 
+ORGANISATION_ALIASES = (ORGANISATION, "Организация участника", "ID организации участника")
+ORGANISATION_CODE_ALIASES = (
+    ORGANISATION_CODE,
+    "Код организации участника",
+    "Внешний ID организации участника",
+    "ИНН организации участника",
+)
+
 ENROLMENT_COLUMNS = ColumnSet(
     noun="участия в программе",
     titles=TITLES,
     aliases={
         PROGRAMME: (PROGRAMME, *PROGRAMME_ALIASES),
         PARTICIPANT: (PARTICIPANT, *PARTICIPANT_ALIASES),
-        ORGANISATION: (ORGANISATION, "Организация участника", "ID организации участника"),
-        ORGANISATION_CODE: (
-            ORGANISATION_CODE,
-            "Код организации участника",
-            "Внешний ID организации участника",
-            "ИНН организации участника",
-        ),
+        ORGANISATION: ORGANISATION_ALIASES,
+        ORGANISATION_CODE: ORGANISATION_CODE_ALIASES,
         ROLE: (ROLE, "Роль", "Роль в программе", "Наставник/наставляемый"),
         ENTERED_ON: (
             ENTERED_ON,

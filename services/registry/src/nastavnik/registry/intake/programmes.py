@@ -174,11 +174,9 @@ def optional_id(value: object) -> str | None:
 
 def organisation_ref(value: object) -> uuid.UUID | str | None:
     """A partner organisation as a school's file names it: its id, the region's code for it
-    or its ИНН (a number typed into an Excel cell comes back as 7701234567.0)."""
+    or its ИНН (``optional_id`` reads an Excel number such as 7701234567.0 as digits)."""
     if values.is_blank(value):
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
     try:
         return uuid.UUID(str(value).strip())
     except ValueError:

@@ -9,7 +9,9 @@ from nastavnik.registry.intake import values
 from nastavnik.registry.intake.columns import ColumnSet
 from nastavnik.registry.intake.enrolments import (
     ORGANISATION,
+    ORGANISATION_ALIASES,
     ORGANISATION_CODE,
+    ORGANISATION_CODE_ALIASES,
     PARTICIPANT,
     PARTICIPANT_ALIASES,
     PROGRAMME,
@@ -46,13 +48,8 @@ QUESTIONNAIRE_COLUMNS = ColumnSet(
     aliases={
         PROGRAMME: (PROGRAMME, *PROGRAMME_ALIASES),
         PARTICIPANT: (PARTICIPANT, *PARTICIPANT_ALIASES),
-        ORGANISATION: (ORGANISATION, "Организация участника", "ID организации участника"),
-        ORGANISATION_CODE: (
-            ORGANISATION_CODE,
-            "Код организации участника",
-            "Внешний ID организации участника",
-            "ИНН организации участника",
-        ),
+        ORGANISATION: ORGANISATION_ALIASES,
+        ORGANISATION_CODE: ORGANISATION_CODE_ALIASES,
         MOMENT: (MOMENT, "Анкетирование", "Этап анкетирования", "Момент", "Когда", "Анкета"),
         SCORE: (
             SCORE,
