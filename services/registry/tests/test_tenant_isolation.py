@@ -319,6 +319,7 @@ SA_PATH_IDS = {
     "item_id": "sa_roadmap_item",
     "response_id": "sa_answer",
     "case_id": "sa_case",
+    "kind": "register_kind",  # a register (SA's mentee is in it)
 }
 # a query parameter (a filter) → the key in ``World.ids``; every ``*_id`` filter must be here
 SA_QUERY = {
@@ -340,6 +341,8 @@ SA_QUERY_OVERRIDES = {
         "external_id": "sa_mentee_external",
         "name": "sa_mentee_name",
     },
+    # the register as CSV, so that a name in it can be seen (an XLSX is compressed)
+    f"{API}/organisations/{{organisation_id}}/registers/{{kind}}": {"format": "csv_format"},
 }
 
 
@@ -610,6 +613,8 @@ async def _build(world: World, region_a: str) -> None:
         sa_mentee_name=str(SA_MENTEE["last_name"]),
         forms="forms",
         a_form_code=A_FORM_CODE,
+        register_kind="mentees",
+        csv_format="csv",
     )
     admin_a = "region_a_admin"
     # region A: municipalities, schools, the partner college

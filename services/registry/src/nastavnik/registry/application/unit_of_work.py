@@ -16,6 +16,7 @@ from nastavnik.registry.adapters.partnerships import PartnershipRepository
 from nastavnik.registry.adapters.programmes import ProgrammeRepository
 from nastavnik.registry.adapters.questionnaires import QuestionnaireRepository
 from nastavnik.registry.adapters.reference import ReferenceRepository
+from nastavnik.registry.adapters.registers import RegisterRepository
 from nastavnik.registry.adapters.repositories import ParticipantRepository
 from nastavnik.registry.adapters.roadmaps import RoadmapRepository
 from nastavnik.registry.adapters.tokens import TokenRepository
@@ -36,6 +37,7 @@ class RegistryUnitOfWork(SqlUnitOfWork):
     roadmaps: RoadmapRepository
     questionnaires: QuestionnaireRepository
     cases: CaseRepository
+    registers: RegisterRepository
     actor: Principal | None = None  # who acts; None for the command line
 
     def _bind_repositories(self, session: AsyncSession) -> None:
@@ -53,6 +55,7 @@ class RegistryUnitOfWork(SqlUnitOfWork):
         self.roadmaps = RoadmapRepository(session)
         self.questionnaires = QuestionnaireRepository(session)
         self.cases = CaseRepository(session)
+        self.registers = RegisterRepository(session)
 
     async def _before_commit(self, events: list[Envelope]) -> None:
         # every change emits an event, so the events are the audit trail's "what"

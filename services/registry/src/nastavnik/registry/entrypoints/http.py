@@ -37,6 +37,7 @@ from nastavnik.registry.entrypoints.partnerships import add_partnership_routes
 from nastavnik.registry.entrypoints.programmes import add_programme_routes
 from nastavnik.registry.entrypoints.questionnaires import add_questionnaire_routes
 from nastavnik.registry.entrypoints.reference import add_reference_routes
+from nastavnik.registry.entrypoints.registers import add_register_routes
 from nastavnik.registry.entrypoints.roadmaps import add_roadmap_routes
 from nastavnik.registry.entrypoints.schemas import (
     OrganisationIn,
@@ -169,6 +170,7 @@ def build_router(api: RegistryApi) -> APIRouter:
         add_roadmap_routes,
         add_questionnaire_routes,
         add_case_routes,
+        add_register_routes,
     ):
         add_routes(router, api.new_uow, api.authenticate)
 

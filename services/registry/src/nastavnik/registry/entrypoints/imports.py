@@ -67,7 +67,8 @@ REPORT_DESCRIPTION = (
 )
 
 
-def _spool() -> IO[bytes]:
+def spooled_file() -> IO[bytes]:
+    """A temporary file kept in memory while small."""
     return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
 
 
@@ -76,7 +77,7 @@ class SpooledReport:
 
     def __init__(self, mode: ReportMode) -> None:
         self.mode = mode
-        self.file = _spool()
+        self.file = spooled_file()
         self._rows = 0
 
     def add(self, result: bulk.RowResult) -> None:
@@ -183,7 +184,7 @@ def _check_length(request: Request) -> None:
 
 async def spool_body(request: Request) -> IO[bytes]:
     _check_length(request)
-    spool = _spool()
+    spool = spooled_file()
     size = 0
     try:
         async for chunk in request.stream():

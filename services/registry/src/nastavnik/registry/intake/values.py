@@ -16,6 +16,7 @@ from nastavnik.common.contracts.events import (
     ParticipantCategory,
     ParticipantRole,
 )
+from nastavnik.registry.domain.enrolments import CATEGORY_TITLES
 
 MAX_NAME_LENGTH = 200
 MAX_EXTERNAL_ID_LENGTH = 100
@@ -235,14 +236,6 @@ _CATEGORIES: dict[str, ParticipantCategory] = {
         ("выпускник", "выпускница", "благодарный выпускник", "alumnus", "alumni", "graduate"),
         ParticipantCategory.ALUMNUS,
     ),
-}
-
-CATEGORY_TITLES = {
-    ParticipantCategory.STUDENT: "обучающийся",
-    ParticipantCategory.TEACHER: "педагог",
-    ParticipantCategory.COLLEGE_STUDENT: "студент",
-    ParticipantCategory.EMPLOYER_REPRESENTATIVE: "представитель работодателя",
-    ParticipantCategory.ALUMNUS: "выпускник",
 }
 
 
