@@ -15,14 +15,17 @@ from rich.console import Console
 
 from nastavnik.registry.client import (
     EXIT_FAILED,
+    EXIT_OK,
     EXIT_REJECTED,
     REGISTERS,
+    Download,
     Upload,
+    download_register,
     upload_file,
 )
 
 from .conftest import Registry
-from .programme_support import get
+from .programme_support import add_participant, add_programme, enrol, get, student
 
 pytestmark = pytest.mark.integration
 
@@ -210,3 +213,66 @@ async def test_every_kind_of_the_tool_is_an_import_route_of_the_registry(
     route = document["paths"][f"/api/v1{register.path}/import"]["post"]
     query = {parameter["name"] for parameter in route["parameters"] if parameter["in"] == "query"}
     assert ("school_id" in query) == register.school_scoped
+
+
+async def a_mentee_in_a_programme(registry: Registry) -> None:
+    await add_participant(registry, student("st-1"))
+    await add_programme(registry)
+    await enrol(
+        registry,
+        {
+            "programme_external_id": "P-1",
+            "participant_external_id": "st-1",
+            "entered_on": "2025-09-16",
+        },
+    )
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+async def test_the_tool_saves_the_schools_register(
+    registry: Registry, tmp_path: Path, suffix: str
+) -> None:
+    await a_mentee_in_a_programme(registry)
+    path = tmp_path / f"наставляемые{suffix}"
+    screen, output = console()
+    download = Download("mentees", path, "http://t", registry.school_token, academic_year="2025/26")
+
+    code = await download_register(
+        download, console=screen, transport=httpx.ASGITransport(app=registry.app)
+    )
+
+    assert code == EXIT_OK, output.getvalue()
+    if suffix == ".csv":
+        rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    else:
+        sheet = load_workbook(path, read_only=True).worksheets[0]
+        rows = [[str(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert [(row[1], row[2]) for row in rows] == [("ФИО", "ID участника"), ("Ёлкина Алёна", "st-1")]
+    assert "Сохранён реестр наставляемых" in output.getvalue()
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no partial file left
+
+
+async def test_a_refused_download_says_why_and_saves_nothing(
+    registry: Registry, tmp_path: Path
+) -> None:
+    path = tmp_path / "наставники.xlsx"
+    screen, output = console()
+    wrong_year = Download("mentors", path, "http://t", registry.school_token, academic_year="2025")
+    no_school = Download("mentors", path, "http://t", registry.admin_token)
+    not_a_table = Download(
+        "mentors", tmp_path / "наставники.pdf", "http://t", registry.school_token
+    )
+    transport = httpx.ASGITransport(app=registry.app)
+
+    codes = [
+        await download_register(wrong, console=screen, transport=transport)
+        for wrong in (wrong_year, no_school, not_a_table)
+    ]
+
+    assert codes == [EXIT_FAILED] * 3
+    text = output.getvalue()
+    assert "Реестр не выгружен (422)" in text
+    assert "--year:" in text  # the field named as the tool's option
+    assert "--school: укажите организацию в параметре school_id" in text
+    assert "оканчиваться на .xlsx или .csv" in text
+    assert list(tmp_path.iterdir()) == []

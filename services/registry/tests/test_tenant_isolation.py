@@ -342,7 +342,7 @@ SA_QUERY_OVERRIDES = {
         "name": "sa_mentee_name",
     },
     # the register as CSV, so that a name in it can be seen (an XLSX is compressed)
-    f"{API}/organisations/{{organisation_id}}/registers/{{kind}}": {"format": "csv_format"},
+    f"{API}/registers/{{kind}}": {"format": "csv_format"},
 }
 
 

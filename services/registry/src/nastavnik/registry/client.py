@@ -1,7 +1,9 @@
-"""``nastavnik-upload``: a school sends its register file to the registry from the command line.
+"""``nastavnik-upload``: a school sends its register file to the registry from the command line,
+and takes its registers of mentors and mentees back as a file.
 
     python -m nastavnik.registry.client upload реестр.xlsx --url https://… --token nst_…
     python -m nastavnik.registry.client upload программы.csv --kind programmes --url https://…
+    python -m nastavnik.registry.client download mentees наставляемые.xlsx --url https://…
 
 The file (CSV, XLSX or JSON) is streamed to ``POST /api/v1/<kind>/import`` (participants by
 default; every kind the registry takes in bulk, ``REGISTERS``) with a progress bar, under one
@@ -14,14 +16,14 @@ titles) or as the server's JSON (any other name).
 The token may come from ``NASTAVNIK_TOKEN`` instead of the command line (safer: command lines
 are visible to other users of the computer).
 
-Exit codes: 0 every row accepted, 2 some rows rejected, 1 the file was not accepted at all.
+Exit codes: 0 every row accepted (or the register saved), 2 some rows rejected, 1 the file was
+not accepted at all (or the register not saved).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import sys
@@ -45,6 +47,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from nastavnik.registry.adapters.spreadsheets import TableFormat, open_table
 from nastavnik.registry.intake.cases import CASE_COLUMNS
 from nastavnik.registry.intake.columns import PARTICIPANT_COLUMNS, ColumnSet
 from nastavnik.registry.intake.enrolments import ENROLMENT_COLUMNS
@@ -63,6 +66,7 @@ MEDIA_TYPES = {
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ".json": "application/json",
 }
+TABLE_SUFFIXES = {".csv": TableFormat.CSV, ".xlsx": TableFormat.XLSX}
 RETRY_STATUSES = frozenset({409, 502, 503, 504})  # 409: the first try is still running
 SHOWN_REJECTED = 50
 
@@ -186,13 +190,18 @@ async def _send(
     return None
 
 
-def _print_problem(response: httpx.Response, console: Console, titles: Mapping[str, str]) -> None:
+def _print_problem(
+    response: httpx.Response,
+    console: Console,
+    titles: Mapping[str, str],
+    headline: str = "Файл не принят",
+) -> None:
     try:
         problem = response.json()
     except ValueError:
         console.print(f"[red]Сервер ответил {response.status_code}[/]: {response.text[:500]}")
         return
-    console.print(f"[red]Файл не принят[/] ({response.status_code}): {problem.get('title', '')}")
+    console.print(f"[red]{headline}[/] ({response.status_code}): {problem.get('title', '')}")
     if problem.get("detail"):
         console.print(problem["detail"])
     for error in problem.get("errors") or []:
@@ -258,23 +267,14 @@ def report_lines(report: dict[str, Any], titles: Mapping[str, str]) -> list[tupl
 
 
 def save_report(report: dict[str, Any], path: Path, titles: Mapping[str, str]) -> None:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":  # as Excel opens it by a double click in Russia: BOM, «;»
-        with path.open("w", encoding="utf-8-sig", newline="") as file:
-            writer = csv.writer(file, delimiter=";")
-            writer.writerow(REPORT_COLUMNS)
-            writer.writerows(report_lines(report, titles))
-    elif suffix == ".xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("Отчёт")
-        sheet.append(REPORT_COLUMNS)
-        for line in report_lines(report, titles):
-            sheet.append(line)
-        book.save(path)
-    else:
+    table_format = TABLE_SUFFIXES.get(path.suffix.lower())
+    if table_format is None:
         path.write_text(json.dumps(report, ensure_ascii=False, indent=1), "utf-8")
+        return
+    with path.open("wb") as file:
+        table = open_table(file, table_format, "Отчёт", REPORT_COLUMNS)
+        table.write(report_lines(report, titles))
+        table.close()
 
 
 async def upload_file(
@@ -317,14 +317,92 @@ async def upload_file(
     return EXIT_REJECTED if report["summary"]["rejected"] else EXIT_OK
 
 
+@dataclass(frozen=True)
+class Download:
+    """A register of the school to save as a file (``GET /api/v1/registers/<kind>``)."""
+
+    kind: str  # a key of REGISTER_TITLES
+    path: Path  # .xlsx or .csv
+    url: str
+    token: str
+    school_id: str | None = None
+    academic_year: str | None = None
+    active_only: bool = False
+
+
+REGISTER_TITLES = {"mentors": "реестр наставников", "mentees": "реестр наставляемых"}
+DOWNLOAD_FIELDS = {"school_id": "--school", "academic_year": "--year", "format": "файл"}
+
+
+def _download_params(download: Download, table_format: TableFormat) -> dict[str, str]:
+    params = {"format": table_format.value}
+    if download.school_id:
+        params["school_id"] = download.school_id
+    if download.academic_year:
+        params["academic_year"] = download.academic_year
+    if download.active_only:
+        params["active"] = "true"
+    return params
+
+
+async def download_register(
+    download: Download,
+    *,
+    console: Console | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> int:
+    """Save the register; the file appears whole or not at all. Returns the exit code."""
+    console = console or Console()
+    table_format = TABLE_SUFFIXES.get(download.path.suffix.lower())
+    if table_format is None:
+        console.print("[red]Имя файла должно оканчиваться на .xlsx или .csv[/]")
+        return EXIT_FAILED
+    partial = download.path.with_name(download.path.name + ".part")
+    url = f"{download.url.rstrip('/')}{API}/registers/{download.kind}"
+    headers = {"Authorization": f"Bearer {download.token}"}
+    params = _download_params(download, table_format)
+    timeout = httpx.Timeout(120, connect=15)
+    try:
+        async with (
+            httpx.AsyncClient(timeout=timeout, transport=transport) as client,
+            client.stream("GET", url, params=params, headers=headers) as response,
+        ):
+            if response.status_code != 200:
+                await response.aread()
+                _print_problem(response, console, DOWNLOAD_FIELDS, "Реестр не выгружен")
+                return EXIT_FAILED
+            with partial.open("wb") as file:
+                async for chunk in response.aiter_bytes():
+                    file.write(chunk)
+    except httpx.TransportError as error:
+        partial.unlink(missing_ok=True)
+        console.print(f"[red]Не удалось получить реестр:[/] {error!r}")
+        return EXIT_FAILED
+    partial.replace(download.path)
+    size = _size(download.path.stat().st_size)
+    console.print(f"Сохранён {REGISTER_TITLES[download.kind]}: {download.path} ({size})")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nastavnik-upload",
         description="Загрузка реестров школы (наставники и наставляемые, программы, участие в "
         "программах, дорожные карты, анкеты, кейсы) в региональную систему.",
     )
+    server = argparse.ArgumentParser(add_help=False)
+    server.add_argument("--url", required=True, help="адрес реестра, например https://reestr…")
+    server.add_argument(
+        "--token",
+        default=os.environ.get("NASTAVNIK_TOKEN"),
+        help="токен школы (для organisations — администратора региона), или переменная "
+        "окружения NASTAVNIK_TOKEN",
+    )
+    server.add_argument("--school", help="ID организации, если токен не школьный")
     commands = parser.add_subparsers(dest="command", required=True)
-    upload = commands.add_parser("upload", help="отправить файл CSV, XLSX или JSON")
+    upload = commands.add_parser(
+        "upload", parents=[server], help="отправить файл CSV, XLSX или JSON"
+    )
     upload.add_argument("file", type=Path, help="файл реестра (.csv, .xlsx или .json)")
     upload.add_argument(
         "--kind",
@@ -333,14 +411,6 @@ def _parser() -> argparse.ArgumentParser:
         help="что в файле: "
         + "; ".join(f"{name} — {register.description}" for name, register in REGISTERS.items()),
     )
-    upload.add_argument("--url", required=True, help="адрес реестра, например https://reestr…")
-    upload.add_argument(
-        "--token",
-        default=os.environ.get("NASTAVNIK_TOKEN"),
-        help="токен школы (для organisations — администратора региона), или переменная "
-        "окружения NASTAVNIK_TOKEN",
-    )
-    upload.add_argument("--school", help="ID организации, если токен не школьный")
     upload.add_argument("--idempotency-key", help="ключ повтора (по умолчанию — новый UUID)")
     upload.add_argument(
         "--only-rejected", action="store_true", help="в отчёте только отклонённые строки"
@@ -354,6 +424,21 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument(
         "--timeout", type=float, default=None, help="сколько секунд ждать отчёт (без ограничения)"
     )
+    download = commands.add_parser(
+        "download",
+        parents=[server],
+        help="скачать реестр наставников или наставляемых школы (.xlsx или .csv)",
+    )
+    download.add_argument(
+        "register",
+        choices=tuple(REGISTER_TITLES),
+        help="mentors — наставники, mentees — наставляемые",
+    )
+    download.add_argument("file", type=Path, help="куда сохранить: реестр.xlsx или реестр.csv")
+    download.add_argument("--year", help="только программы учебного года, например 2025/2026")
+    download.add_argument(
+        "--active", action="store_true", help="только те, кто ещё участвует в программе"
+    )
     return parser
 
 
@@ -362,6 +447,17 @@ def main(argv: list[str] | None = None) -> None:
     if not args.token:
         print("Укажите токен: --token или переменная NASTAVNIK_TOKEN", file=sys.stderr)
         sys.exit(EXIT_FAILED)
+    if args.command == "download":
+        download = Download(
+            kind=args.register,
+            path=args.file,
+            url=args.url,
+            token=args.token,
+            school_id=args.school,
+            academic_year=args.year,
+            active_only=args.active,
+        )
+        sys.exit(asyncio.run(download_register(download)))
     upload = Upload(
         path=args.file,
         url=args.url,

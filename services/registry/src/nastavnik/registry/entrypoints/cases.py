@@ -18,12 +18,11 @@ from nastavnik.registry.application import handlers
 from nastavnik.registry.application.cases import UpsertCase, UpsertCases, WithdrawCase
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.cases import Case, CaseSubmission
-from nastavnik.registry.entrypoints.imports import add_bulk_routes
+from nastavnik.registry.entrypoints.imports import add_bulk_routes, target_school
 from nastavnik.registry.entrypoints.programmes import (
     Reference,
     SchoolBulk,
     reference_code,
-    target_school,
 )
 from nastavnik.registry.entrypoints.schemas import ExternalId, Page, Strict
 from nastavnik.registry.intake.cases import CASE_COLUMNS, parse_case

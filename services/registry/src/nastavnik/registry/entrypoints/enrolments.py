@@ -23,12 +23,11 @@ from nastavnik.registry.application.enrolments import EndEnrolment, UpsertEnrolm
 from nastavnik.registry.application.programmes import single
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.enrolments import Enrolment, EnrolmentSubmission
-from nastavnik.registry.entrypoints.imports import add_bulk_routes
+from nastavnik.registry.entrypoints.imports import add_bulk_routes, target_school
 from nastavnik.registry.entrypoints.programmes import (
     SchoolBulk,
     Tag,
     Text,
-    target_school,
 )
 from nastavnik.registry.entrypoints.schemas import ExternalId, Page, Strict
 from nastavnik.registry.intake.enrolments import ENROLMENT_COLUMNS, parse_enrolment

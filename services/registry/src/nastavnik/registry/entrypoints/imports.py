@@ -199,7 +199,8 @@ async def spool_body(request: Request) -> IO[bytes]:
     return spool
 
 
-def _target_school(principal: Principal, school_id: uuid.UUID | None) -> uuid.UUID:
+def target_school(principal: Principal, school_id: uuid.UUID | None) -> uuid.UUID:
+    """The school a request names (``school_id``), else the token's own (422 for neither)."""
     target = school_id or principal.school
     if target is None:
         raise invalid_field("school_id", "укажите организацию в параметре school_id")
@@ -329,7 +330,7 @@ def add_import_routes(
     async def respond(
         request: Request, principal: Principal, query: BulkQuery, *, json_only: bool
     ) -> StreamingResponse:
-        target = _target_school(principal, query.school_id)
+        target = target_school(principal, query.school_id)
         accepted_media_type(request, json_only=json_only)  # 415 before 403
         await bulk.writable_school(new_uow, principal, target)
         async with uploaded_reader(request, PARTICIPANT_COLUMNS, json_only=json_only) as reader:

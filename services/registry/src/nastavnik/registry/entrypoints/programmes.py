@@ -41,6 +41,7 @@ from nastavnik.registry.entrypoints.imports import (
     Intake,
     NewUnitOfWork,
     add_bulk_routes,
+    target_school,
 )
 from nastavnik.registry.entrypoints.schemas import (
     ExternalId,
@@ -57,13 +58,6 @@ Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 YEAR_DESCRIPTION = "Academic year as «2025/2026» (also «2025-2026», «2025/26»)"
-
-
-def target_school(principal: Principal, school_id: uuid.UUID | None) -> uuid.UUID:
-    target = school_id or principal.school
-    if target is None:
-        raise invalid_field("school_id", "укажите организацию (school_id)")
-    return target
 
 
 def reference_code(

@@ -26,11 +26,10 @@ from nastavnik.registry.application.questionnaires import (
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.questionnaires import AnswerSubmission, QuestionnaireResponse
-from nastavnik.registry.entrypoints.imports import add_bulk_routes
+from nastavnik.registry.entrypoints.imports import add_bulk_routes, target_school
 from nastavnik.registry.entrypoints.programmes import (
     SchoolBulk,
     reference_code,
-    target_school,
 )
 from nastavnik.registry.entrypoints.schemas import ExternalId, Page, Strict
 from nastavnik.registry.intake.questionnaires import QUESTIONNAIRE_COLUMNS, parse_answer

@@ -20,7 +20,12 @@ from nastavnik.registry.application.registers import RegisterExport, open_regist
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.programmes import academic_year
 from nastavnik.registry.domain.registers import RegisterKind
-from nastavnik.registry.entrypoints.imports import READ_CHUNK, spooled_file
+from nastavnik.registry.entrypoints.imports import (
+    READ_CHUNK,
+    SCHOOL_ID_QUERY,
+    spooled_file,
+    target_school,
+)
 from nastavnik.registry.entrypoints.programmes import YEAR_DESCRIPTION
 
 _FILE = {"schema": {"type": "string", "format": "binary"}}
@@ -78,7 +83,7 @@ def add_register_routes(
     caller = Depends(authenticate)
 
     @router.get(
-        "/organisations/{organisation_id}/registers/{kind}",
+        "/registers/{kind}",
         tags=["registers"],
         summary="The school's register of mentors or mentees as an XLSX or CSV file",
         description=(
@@ -95,9 +100,9 @@ def add_register_routes(
         responses=REGISTER_RESPONSE,  # type: ignore[arg-type]
     )
     async def export_register(
-        organisation_id: uuid.UUID,
         kind: RegisterKind,
         principal: Principal = caller,
+        school_id: uuid.UUID | None = SCHOOL_ID_QUERY,
         format_: TableFormat = Query(default=TableFormat.XLSX, alias="format"),
         academic_year_: str | None = Query(
             default=None, alias="academic_year", max_length=40, description=YEAR_DESCRIPTION
@@ -110,7 +115,9 @@ def add_register_routes(
         )
         today = date.today()
         async with new_uow() as uow:
-            register = await open_register(uow, principal, organisation_id, kind, where, today)
+            register = await open_register(
+                uow, principal, target_school(principal, school_id), kind, where, today
+            )
             file = await _written(register, format_)
         return StreamingResponse(
             _chunks(file),

@@ -20,12 +20,11 @@ from nastavnik.registry.application.programmes import single
 from nastavnik.registry.application.roadmaps import RemoveRoadmapItem, UpsertRoadmapItems
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.roadmaps import RoadmapItem, RoadmapItemSubmission, is_overdue
-from nastavnik.registry.entrypoints.imports import add_bulk_routes
+from nastavnik.registry.entrypoints.imports import add_bulk_routes, target_school
 from nastavnik.registry.entrypoints.programmes import (
     Reference,
     SchoolBulk,
     reference_code,
-    target_school,
 )
 from nastavnik.registry.entrypoints.schemas import ExternalId, Page, Strict
 from nastavnik.registry.intake.roadmaps import ROADMAP_COLUMNS, parse_roadmap_item
