@@ -44,7 +44,7 @@ TITLES = {
     PROGRAMME: "Программа",
     PARTICIPANT: "Участник",
     ORGANISATION: "Организация участника",
-    ORGANISATION_CODE: "Код организации участника",
+    ORGANISATION_CODE: "Организация участника (код или ИНН)",
     ROLE: "Роль",
     ENTERED_ON: "Дата входа",
     SUBJECTS: "Предметы",

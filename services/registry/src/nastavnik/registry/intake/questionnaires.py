@@ -36,7 +36,7 @@ TITLES = {
     PROGRAMME: "Программа",
     PARTICIPANT: "Участник",
     ORGANISATION: "Организация участника",
-    ORGANISATION_CODE: "Код организации участника",
+    ORGANISATION_CODE: "Организация участника (код или ИНН)",
     MOMENT: "Анкетирование",
     SCORE: "Оценка",
     ANSWERED_ON: "Дата анкетирования",
