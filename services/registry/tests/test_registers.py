@@ -356,3 +356,39 @@ async def test_another_school_cannot_read_the_register(registry: Registry) -> No
     assert own.content.decode("utf-8-sig").count("\n") == 1  # the header alone
     # the region's admin has no school of its own: it names one
     assert [e["field"] for e in unnamed.json()["errors"]] == ["school_id"]
+
+
+async def test_every_export_is_in_the_audit_trail_without_the_data_it_held(
+    registry: Registry,
+) -> None:
+    await a_school_year(registry)
+    viewer = await registry.issue_token(registry.municipality_id, "municipality_viewer")
+    other = await registry.issue_token(await registry.add_school("МБОУ СОШ № 2"), "school_curator")
+
+    taken = await register(registry, "mentees", viewer, academic_year="2025-2026")
+    refused = await register(registry, "mentees", other, format="csv")
+    exports = {"event_type": "ru.nastavnik.register.exported"}
+    seen_by_school = await registry.http.get(
+        "/api/v1/audit", params=exports, headers=bearer(registry.school_token)
+    )
+    seen_by_other = await registry.http.get("/api/v1/audit", params=exports, headers=bearer(other))
+
+    assert (taken.status_code, refused.status_code) == (200, 404)
+    assert seen_by_school.status_code == 200, seen_by_school.text
+    [entry] = seen_by_school.json()["items"]  # the refused one handed out nothing
+    assert entry["actor_role"] == "municipality_viewer"
+    assert entry["actor_organisation_id"] == registry.municipality_id
+    assert (entry["resource_id"], entry["school_id"]) == ("registers/mentees", registry.school_id)
+    assert {"ФИО", "Законный представитель"} <= set(entry["fields"])
+    assert entry["details"] == {
+        "format": "xlsx",
+        "lines": 3,
+        "people_shown": 3,
+        "academic_year": "2025/2026",
+        "programme_id": None,
+        "active_only": False,
+    }
+    for personal in ("Ёлкина", "Абрамова", "st-1", "05.09.2012"):
+        assert personal not in seen_by_school.text, personal
+    # the school's export is the school's business, not another school's
+    assert seen_by_other.json()["items"] == []

@@ -1,7 +1,9 @@
-"""The audit trail: who changed what and when, one row per event a change emitted.
+"""The audit trail: who changed what and when, one row per event a change emitted; and who
+took personal data out of the registry as a file (``record_access``: the registers).
 
 Rows name the event type, the record and the fields of the event's data, never their values:
-an audit log must not become a second copy of personal data.
+an audit log must not become a second copy of personal data. An access row's ``details`` say
+how much was handed out and how it was narrowed, never to whom it refers.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from sqlalchemy import (
     Table,
     Uuid,
     func,
+    insert,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from nastavnik.common.auth import Principal
-from nastavnik.common.contracts.envelope import Envelope
+from nastavnik.common.contracts.envelope import Envelope, TenantKeys
+from nastavnik.common.ids import uuid4
 from nastavnik.registry.adapters.queries import equals, insert_many, paged, tenant_scope
 from nastavnik.registry.adapters.tables import metadata
 
@@ -49,7 +53,28 @@ audit_log = Table(
     Column("municipality_id", Uuid),
     Column("school_id", Uuid),
     Column("fields", ARRAY(String), nullable=False),
+    Column("details", JSONB),
 )
+
+
+@dataclass(frozen=True)
+class Access:
+    """A reading of personal data worth a trace (an export): what was read, whose records, the
+    columns it held and how much (``details``, JSON)."""
+
+    action: str
+    resource_id: str
+    tenant: TenantKeys
+    fields: Sequence[str]
+    details: dict[str, Any]
+
+
+def _who(actor: Principal | None) -> dict[str, Any]:
+    return {
+        "actor_token_id": actor.token_id if actor else None,
+        "actor_role": actor.role.value if actor else SYSTEM_ACTOR,
+        "actor_organisation_id": actor.organisation_id if actor else None,
+    }
 
 
 @functools.lru_cache(maxsize=256)
@@ -95,13 +120,8 @@ class AuditRepository:
         self._session = session
 
     async def record(self, actor: Principal | None, events: Sequence[Envelope]) -> None:
-        who: dict[str, Any] = {
-            "actor_token_id": actor.token_id if actor else None,
-            "actor_role": actor.role.value if actor else SYSTEM_ACTOR,
-            "actor_organisation_id": actor.organisation_id if actor else None,
-        }
         rows = [
-            who
+            _who(actor)
             | {
                 "event_id": event.id,
                 "event_type": event.type,
@@ -114,6 +134,19 @@ class AuditRepository:
             for event in events
         ]
         await insert_many(self._session, audit_log, rows)
+
+    async def record_access(self, actor: Principal, access: Access) -> None:
+        row = _who(actor) | {
+            "event_id": uuid4(),
+            "event_type": access.action,
+            "resource_id": access.resource_id,
+            "region_id": access.tenant.region,
+            "municipality_id": access.tenant.municipality,
+            "school_id": access.tenant.school,
+            "fields": list(access.fields),
+            "details": access.details,
+        }
+        await self._session.execute(insert(audit_log), row)
 
     async def list(
         self,

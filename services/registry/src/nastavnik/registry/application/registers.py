@@ -1,22 +1,25 @@
 """Export of a school's register of mentors or mentees (``domain/registers``): who may read it,
-whose personal data a line shows, and the region's titles of forms and role models."""
+whose personal data a line shows, the region's titles of forms and role models, and the audit
+trail's record of who took the file."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import ReferenceKind
 from nastavnik.common.problems import not_found
+from nastavnik.registry.adapters.audit import Access
 from nastavnik.registry.adapters.registers import RegisterFilter
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.organisations import Organisation
 from nastavnik.registry.domain.reference import Catalog
 from nastavnik.registry.domain.registers import (
     Cell,
+    ExportTally,
     RegisterColumn,
     RegisterKind,
     RegisterLine,
@@ -36,6 +39,7 @@ class RegisterExport:
     columns: tuple[RegisterColumn, ...]
     catalog: Catalog
     readable: frozenset[uuid.UUID]
+    tally: ExportTally = field(default_factory=ExportTally)
 
     @property
     def title(self) -> str:
@@ -50,6 +54,7 @@ class RegisterExport:
         number = 1
         batches = self.uow.registers.lines(self.school.id, self.kind, self.where, self.readable)
         async for lines in batches:
+            self.tally.count(lines)
             yield register_rows(self.columns, [self._titled(line) for line in lines], number)
             number += len(lines)
 
@@ -89,3 +94,30 @@ async def open_register(
         catalog=await uow.reference.catalog(school.region_id),
         readable=readable,
     )
+
+
+EXPORTED = "ru.nastavnik.register.exported"  # an audit entry's type, not an event's
+
+
+async def record_export(
+    uow: RegistryUnitOfWork, principal: Principal, register: RegisterExport, file_format: str
+) -> None:
+    """Write to the audit trail that the principal took the register (after its rows were
+    read: how many lines, whose personal data) and commit; the file goes out only then."""
+    where = register.where
+    access = Access(
+        action=EXPORTED,
+        resource_id=f"registers/{register.kind.value}",
+        tenant=register.school.tenant,
+        fields=register.header,
+        details={
+            "format": file_format,
+            "lines": register.tally.lines,
+            "people_shown": len(register.tally.people_shown),
+            "academic_year": where.academic_year,
+            "programme_id": str(where.programme_id) if where.programme_id else None,
+            "active_only": where.active_only,
+        },
+    )
+    await uow.audit.record_access(principal, access)
+    await uow.commit()

@@ -15,7 +15,7 @@ register names the mentor the mentee wished for.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
@@ -207,6 +207,23 @@ def register_columns(kind: RegisterKind, today: date) -> tuple[RegisterColumn, .
         *own,
         *_closing_columns(),
     )
+
+
+@dataclass
+class ExportTally:
+    """What an export handed out, for the audit trail: its lines, and the people whose personal
+    data they showed (an erased person's line and a partner's person show none)."""
+
+    lines: int = 0
+    people_shown: set[tuple[str, str]] = field(default_factory=set)
+
+    def count(self, lines: Sequence[RegisterLine]) -> None:
+        self.lines += len(lines)
+        self.people_shown.update(
+            (line.organisation, line.participant_external_id)
+            for line in lines
+            if line.person is not None and not line.erased
+        )
 
 
 def register_rows(

@@ -1,10 +1,12 @@
-"""``GET /api/v1/audit``: who changed what and when, within the caller's part of the region."""
+"""``GET /api/v1/audit``: who changed what and when, and who took personal data out as a file,
+within the caller's part of the region."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -26,7 +28,16 @@ class AuditEntry(BaseModel):
     region_id: uuid.UUID
     municipality_id: uuid.UUID | None
     school_id: uuid.UUID | None
-    fields: list[str] = Field(description="Fields of the change (names only, never values)")
+    fields: list[str] = Field(
+        description="Fields of the change, or the columns of an export (names only, never values)"
+    )
+    details: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "An export's figures: format, lines, people_shown (whose personal data it held) "
+            "and its filters; none for a change"
+        ),
+    )
 
 
 class AuditPage(BaseModel):
@@ -48,7 +59,9 @@ def add_audit_routes(
     new_uow: Callable[[], RegistryUnitOfWork],
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> None:
-    @router.get("/audit", tags=["access"], summary="The audit trail of changes, newest first")
+    @router.get(
+        "/audit", tags=["access"], summary="The audit trail of changes and exports, newest first"
+    )
     async def list_audit(
         principal: Principal = Depends(authenticate),
         resource_id: str | None = Query(default=None, max_length=100),

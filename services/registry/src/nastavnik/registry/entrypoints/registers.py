@@ -16,7 +16,11 @@ from nastavnik.common.auth import Principal
 from nastavnik.common.problems import invalid_field
 from nastavnik.registry.adapters.registers import RegisterFilter
 from nastavnik.registry.adapters.spreadsheets import TableFormat, open_table
-from nastavnik.registry.application.registers import RegisterExport, open_register
+from nastavnik.registry.application.registers import (
+    RegisterExport,
+    open_register,
+    record_export,
+)
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.programmes import academic_year
 from nastavnik.registry.domain.registers import RegisterKind
@@ -94,7 +98,9 @@ def add_register_routes(
             "satisfaction scores. A partner's people (a college's students mentoring in the "
             "school's programme) show without their personal data unless the caller may read "
             "their organisation; a person whose consent was withdrawn shows as «[данные "
-            "удалены]». CSV is UTF-8 with a BOM and «;», as Excel opens it."
+            "удалены]». CSV is UTF-8 with a BOM and «;», as Excel opens it. Every export is "
+            "written to the audit trail (`ru.nastavnik.register.exported`: who, which "
+            "register, the columns, how many lines and people) before the file goes out."
         ),
         response_class=StreamingResponse,
         responses=REGISTER_RESPONSE,  # type: ignore[arg-type]
@@ -119,6 +125,11 @@ def add_register_routes(
                 uow, principal, target_school(principal, school_id), kind, where, today
             )
             file = await _written(register, format_)
+            try:
+                await record_export(uow, principal, register, format_.value)
+            except BaseException:
+                file.close()
+                raise
         return StreamingResponse(
             _chunks(file),
             media_type=format_.media_type,
