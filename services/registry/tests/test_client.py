@@ -252,6 +252,28 @@ async def test_the_tool_saves_the_schools_register(
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no partial file left
 
 
+async def test_the_tool_saves_a_municipalitys_register_across_its_schools(
+    registry: Registry, tmp_path: Path
+) -> None:
+    await a_mentee_in_a_programme(registry)
+    path = tmp_path / "наставляемые округа.csv"
+    screen, output = console()
+    download = Download(
+        "mentees", path, "http://t", registry.admin_token, municipality_id=registry.municipality_id
+    )
+
+    code = await download_register(
+        download, console=screen, transport=httpx.ASGITransport(app=registry.app)
+    )
+
+    assert code == EXIT_OK, output.getvalue()
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")), delimiter=";"))
+    assert [row[1:3] for row in rows] == [
+        ["Организация, реализующая программу", "ФИО"],
+        ["МБОУ СОШ № 1", "Ёлкина Алёна"],
+    ]
+
+
 async def test_a_refused_download_says_why_and_saves_nothing(
     registry: Registry, tmp_path: Path
 ) -> None:
@@ -273,6 +295,6 @@ async def test_a_refused_download_says_why_and_saves_nothing(
     text = output.getvalue()
     assert "Реестр не выгружен (422)" in text
     assert "--year:" in text  # the field named as the tool's option
-    assert "--school: укажите организацию в параметре school_id" in text
+    assert "--school: укажите школу в параметре school_id или муниципалитет" in text
     assert "оканчиваться на .xlsx или .csv" in text
     assert list(tmp_path.iterdir()) == []

@@ -27,6 +27,7 @@ from .programme_support import (
     enrol,
     enrol_a_partners_mentor,
     post,
+    programme,
     student,
     teacher,
 )
@@ -41,8 +42,9 @@ ABRAMOVA_MOTHER = {"last_name": "Абрамова", "first_name": "Ольга", 
 async def register(
     registry: Registry, kind: str, token: str | None = None, **params: Any
 ) -> httpx.Response:
-    """The school's register; a school's token names no school (its own is the default)."""
-    if token is not None and token != registry.school_token:
+    """The school's register (a school's token names no school: its own is the default), or
+    the municipality's named by ``municipality_id``."""
+    if token is not None and token != registry.school_token and "municipality_id" not in params:
         params = {"school_id": registry.school_id} | params
     return await registry.http.get(
         f"/api/v1/registers/{kind}", params=params, headers=bearer(token or registry.school_token)
@@ -392,3 +394,74 @@ async def test_every_export_is_in_the_audit_trail_without_the_data_it_held(
         assert personal not in seen_by_school.text, personal
     # the school's export is the school's business, not another school's
     assert seen_by_other.json()["items"] == []
+
+
+async def a_school_elsewhere(registry: Registry, parent_id: str, name: str) -> str:
+    """A school under ``parent_id`` with one mentee (b-1, «Баранова») in its programme P-1;
+    its system's token."""
+    created = await registry.http.post(
+        "/api/v1/organisations",
+        json={"kind": "school", "name": name, "parent_id": parent_id},
+        headers=bearer(registry.admin_token),
+    )
+    assert created.status_code == 201, created.text
+    token = await registry.issue_token(created.json()["id"], "school_system")
+    await add_participant(registry, student("b-1", last_name="Баранова"), token)
+    assert (await post(registry, "/programmes", programme(), token)).status_code == 201
+    enrolment = {"programme_external_id": "P-1", "participant_external_id": "b-1"}
+    entered = await post(registry, "/enrolments", enrolment | {"entered_on": "2025-09-20"}, token)
+    assert entered.status_code == 201, entered.text
+    return token
+
+
+async def test_a_municipality_takes_one_register_across_its_schools(registry: Registry) -> None:
+    await a_school_year(registry)
+    second = await a_school_elsewhere(registry, registry.municipality_id, "МБОУ Гимназия № 5")
+    another = await registry.http.post(
+        "/api/v1/organisations",
+        json={"kind": "municipality", "name": "Соседний округ", "parent_id": registry.region_id},
+        headers=bearer(registry.admin_token),
+    )
+    await a_school_elsewhere(registry, another.json()["id"], "МБОУ СОШ № 9")  # not in the file
+    viewer = await registry.issue_token(registry.municipality_id, "municipality_viewer")
+
+    by_default = await registry.http.get(  # a municipality's token: its municipality
+        "/api/v1/registers/mentees", params={"format": "csv"}, headers=bearer(viewer)
+    )
+    as_viewer = list(
+        csv.DictReader(io.StringIO(by_default.content.decode("utf-8-sig")), delimiter=";")
+    )
+    as_admin = await csv_lines(
+        registry, "mentees", registry.admin_token, municipality_id=registry.municipality_id
+    )
+    by_school = await register(
+        registry, "mentees", second, municipality_id=registry.municipality_id
+    )
+    named_wrong = await register(registry, "mentees", viewer, school_id=registry.municipality_id)
+    both = await registry.http.get(
+        "/api/v1/registers/mentees",
+        params={"school_id": registry.school_id, "municipality_id": registry.municipality_id},
+        headers=bearer(viewer),
+    )
+
+    # the schools by name, each school's lines in its own order; one numbering for the file
+    assert [(line["№"], line["Организация, реализующая программу"], line["ID участника"])
+            for line in as_viewer] == [
+        ("1", "МБОУ Гимназия № 5", "b-1"),
+        ("2", "МБОУ СОШ № 1", "st-2"),
+        ("3", "МБОУ СОШ № 1", "st-1"),
+        ("4", "МБОУ СОШ № 1", "t-1"),
+    ]  # fmt: skip
+    assert as_viewer[0]["ФИО"].startswith("Баранова")
+    assert as_admin == as_viewer
+    assert by_school.status_code == 404, by_school.text  # a school does not read its municipality
+    assert [e["field"] for e in named_wrong.json()["errors"]] == ["school_id"]
+    assert [e["field"] for e in both.json()["errors"]] == ["municipality_id"]
+    # each school sees in its audit trail that its people went out in the municipality's file
+    exports = {"event_type": "ru.nastavnik.register.exported"}
+    for token, lines in ((registry.school_token, 3), (second, 1)):
+        trail = await registry.http.get("/api/v1/audit", params=exports, headers=bearer(token))
+        entries = [entry["details"] for entry in trail.json()["items"]]
+        assert [(d["lines"], d["municipality_id"]) for d in entries] == [
+            (lines, registry.municipality_id)
+        ] * 2  # the viewer's and the admin's

@@ -335,15 +335,17 @@ SA_QUERY = {
     "name": "sa_name_part",
     "actor_token_id": "sa_system_token",
 }
-# filters that mean something else on one route
-SA_QUERY_OVERRIDES = {
+# filters that mean something else on one route (None: not sent there)
+SA_QUERY_OVERRIDES: dict[str, dict[str, str | None]] = {
     f"{API}/organisations/{{organisation_id}}/participants": {
         "external_id": "sa_mentee_external",
         "name": "sa_mentee_name",
     },
-    # the register as CSV, so that a name in it can be seen (an XLSX is compressed)
-    f"{API}/registers/{{kind}}": {"format": "csv_format"},
+    # the register as CSV, so that a name in it can be seen (an XLSX is compressed); SA's
+    # school here, its municipality's register in ``test_..._municipality_register``
+    f"{API}/registers/{{kind}}": {"format": "csv_format", "municipality_id": None},
 }
+REGISTERS = f"GET {API}/registers/{{kind}}"
 
 
 @dataclass(frozen=True)
@@ -855,7 +857,7 @@ def require_known(route: Route) -> None:
 def aimed_at_sa(world: World, route: Route) -> tuple[str, dict[str, str], Call]:
     path = route.path.format(**{p: world.ids[SA_PATH_IDS[p]] for p in route.path_params})
     names = SA_QUERY | SA_QUERY_OVERRIDES.get(route.path, {})
-    params = {q: world.ids[names[q]] for q in query_names(route) if q in names}
+    params = {q: world.ids[key] for q in query_names(route) if (key := names.get(q))}
     builder = REQUESTS.get(route.key)
     return path, params, builder(world) if builder else Call()
 
@@ -1005,6 +1007,29 @@ async def test_control_region_a_admin_reaches_sa_through_the_same_ids(
     assert response.status_code == 200, f"{route.key}: {response.status_code} {response.text}"
     markers = world.sa_ids | set(SA_TEXTS) | set(PERSONAL_DATA) | {A_FORM_CODE}
     assert _leaks(response.text, markers), f"{route.key}: nothing of SA's in {response.text[:500]}"
+
+
+def _municipality_register(world: World) -> tuple[Route, str, dict[str, str]]:
+    """A1's register across its schools (SA's mentee is in it)."""
+    [route] = [route for route in ROUTES if route.key == REGISTERS]
+    path = route.path.format(kind=world.ids["register_kind"])
+    return route, path, {"municipality_id": world.ids["a1"], "format": world.ids["csv_format"]}
+
+
+@pytest.mark.parametrize("role", [*FOREIGN_READERS, *UNAUTHENTICATED])
+async def test_foreign_tenants_never_reach_sas_municipality_register(
+    world: World, role: str
+) -> None:
+    route, path, params = _municipality_register(world)
+    await probe(world, route, role, path, params, Call())
+
+
+@pytest.mark.parametrize("role", ["region_a_admin", A1_VIEWER])
+async def test_control_sas_municipality_register_holds_sas_mentee(world: World, role: str) -> None:
+    route, path, params = _municipality_register(world)
+    response = await world.request(role, route.method, path, Call(), **params)
+    assert response.status_code == 200, response.text
+    assert _leaks(response.text, set(PERSONAL_DATA)), response.text[:500]
 
 
 def test_the_matrix_knows_every_route() -> None:

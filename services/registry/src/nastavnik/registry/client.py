@@ -319,25 +319,34 @@ async def upload_file(
 
 @dataclass(frozen=True)
 class Download:
-    """A register of the school to save as a file (``GET /api/v1/registers/<kind>``)."""
+    """A register of a school or a municipality to save as a file (``GET
+    /api/v1/registers/<kind>``)."""
 
     kind: str  # a key of REGISTER_TITLES
     path: Path  # .xlsx or .csv
     url: str
     token: str
     school_id: str | None = None
+    municipality_id: str | None = None
     academic_year: str | None = None
     active_only: bool = False
 
 
 REGISTER_TITLES = {"mentors": "реестр наставников", "mentees": "реестр наставляемых"}
-DOWNLOAD_FIELDS = {"school_id": "--school", "academic_year": "--year", "format": "файл"}
+DOWNLOAD_FIELDS = {
+    "school_id": "--school",
+    "municipality_id": "--municipality",
+    "academic_year": "--year",
+    "format": "файл",
+}
 
 
 def _download_params(download: Download, table_format: TableFormat) -> dict[str, str]:
     params = {"format": table_format.value}
     if download.school_id:
         params["school_id"] = download.school_id
+    if download.municipality_id:
+        params["municipality_id"] = download.municipality_id
     if download.academic_year:
         params["academic_year"] = download.academic_year
     if download.active_only:
@@ -427,7 +436,7 @@ def _parser() -> argparse.ArgumentParser:
     download = commands.add_parser(
         "download",
         parents=[server],
-        help="скачать реестр наставников или наставляемых школы (.xlsx или .csv)",
+        help="скачать реестр наставников или наставляемых школы или муниципалитета (.xlsx, .csv)",
     )
     download.add_argument(
         "register",
@@ -435,6 +444,10 @@ def _parser() -> argparse.ArgumentParser:
         help="mentors — наставники, mentees — наставляемые",
     )
     download.add_argument("file", type=Path, help="куда сохранить: реестр.xlsx или реестр.csv")
+    download.add_argument(
+        "--municipality",
+        help="ID муниципалитета: один реестр по всем его школам (по умолчанию для его токена)",
+    )
     download.add_argument("--year", help="только программы учебного года, например 2025/2026")
     download.add_argument(
         "--active", action="store_true", help="только те, кто ещё участвует в программе"
@@ -454,6 +467,7 @@ def main(argv: list[str] | None = None) -> None:
             url=args.url,
             token=args.token,
             school_id=args.school,
+            municipality_id=args.municipality,
             academic_year=args.year,
             active_only=args.active,
         )

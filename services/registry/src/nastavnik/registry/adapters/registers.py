@@ -1,4 +1,4 @@
-"""The query behind a school's registers of mentors and mentees: its programmes' enrolments of
+"""The queries behind the registers of mentors and mentees: a school's programmes' enrolments of
 one role, with the person, the consent's legal representative, the wished-for mentor and the
 start and end satisfaction scores, read in one pass as a stream."""
 
@@ -193,15 +193,28 @@ class RegisterRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def organisation_ids(self, school_id: uuid.UUID) -> set[uuid.UUID]:
-        """The organisations whose people are in the school's programmes (the school and its
-        partners)."""
+    async def organisation_ids(self, school_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """The organisations whose people are in these schools' programmes (the schools and
+        their partners)."""
         rows = await self._session.scalars(
             select(enrolments.c.organisation_id)
-            .where(enrolments.c.school_id == school_id)
+            .where(enrolments.c.school_id.in_(list(school_ids)))
             .distinct()
         )
         return set(rows)
+
+    async def schools_with_enrolments(self, municipality_id: uuid.UUID) -> list[uuid.UUID]:
+        """The organisations of a municipality with anyone enrolled in their programmes, by
+        name: the parts of the municipality's register."""
+        enrolled = select(enrolments.c.school_id).where(
+            enrolments.c.school_id == organisations.c.id
+        )
+        rows = await self._session.scalars(
+            select(organisations.c.id)
+            .where(organisations.c.municipality_id == municipality_id, enrolled.exists())
+            .order_by(organisations.c.name, organisations.c.id)
+        )
+        return list(rows)
 
     async def lines(
         self,

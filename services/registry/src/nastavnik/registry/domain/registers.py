@@ -104,6 +104,7 @@ class RegisterLine:
     wished_mentor: str | None = None  # a name, or the mentor's id when not the reader's
     satisfaction_start: int | None = None
     satisfaction_end: int | None = None
+    school: str = ""  # the organisation running the programme (a municipality's register)
 
 
 def _listed(values: Sequence[str]) -> str | None:
@@ -183,8 +184,15 @@ def _closing_columns() -> list[RegisterColumn]:
     ]
 
 
-def register_columns(kind: RegisterKind, today: date) -> tuple[RegisterColumn, ...]:
-    """The register's columns in order; ``today`` is the day of the export (for the age)."""
+RUNNING_ORGANISATION = "Организация, реализующая программу"
+
+
+def register_columns(
+    kind: RegisterKind, today: date, *, across_schools: bool = False
+) -> tuple[RegisterColumn, ...]:
+    """The register's columns in order; ``today`` is the day of the export (for the age). A
+    register across a municipality's schools names each line's school first."""
+    where = [RegisterColumn(RUNNING_ORGANISATION, lambda line: line.school)]
     if kind is RegisterKind.MENTORS:
         own = [
             RegisterColumn("Компетенции", lambda line: _listed(line.competences)),
@@ -202,6 +210,7 @@ def register_columns(kind: RegisterKind, today: date) -> tuple[RegisterColumn, .
         ]
     return (
         RegisterColumn("№", lambda line: None),  # numbered by ``register_rows``
+        *(where if across_schools else ()),
         *_person_columns(today),
         *_programme_columns(),
         *own,

@@ -13,23 +13,20 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from nastavnik.common.auth import Principal
+from nastavnik.common.contracts.events import AccessRole
 from nastavnik.common.problems import invalid_field
 from nastavnik.registry.adapters.registers import RegisterFilter
 from nastavnik.registry.adapters.spreadsheets import TableFormat, open_table
 from nastavnik.registry.application.registers import (
     RegisterExport,
+    RegisterScope,
     open_register,
     record_export,
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.programmes import academic_year
 from nastavnik.registry.domain.registers import RegisterKind
-from nastavnik.registry.entrypoints.imports import (
-    READ_CHUNK,
-    SCHOOL_ID_QUERY,
-    spooled_file,
-    target_school,
-)
+from nastavnik.registry.entrypoints.imports import READ_CHUNK, spooled_file
 from nastavnik.registry.entrypoints.programmes import YEAR_DESCRIPTION
 
 _FILE = {"schema": {"type": "string", "format": "binary"}}
@@ -50,9 +47,28 @@ def _year(raw: str | None) -> str | None:
         raise invalid_field("academic_year", str(error)) from error
 
 
+def _scope(
+    principal: Principal, school_id: uuid.UUID | None, municipality_id: uuid.UUID | None
+) -> RegisterScope:
+    """The school or municipality named, else the token's own school or municipality."""
+    if school_id is not None and municipality_id is not None:
+        raise invalid_field("municipality_id", "укажите либо school_id, либо municipality_id")
+    if school_id is not None:
+        return RegisterScope(school_id, municipality=False)
+    if municipality_id is not None:
+        return RegisterScope(municipality_id, municipality=True)
+    if principal.school is not None:
+        return RegisterScope(principal.school)
+    if principal.role is AccessRole.MUNICIPALITY_VIEWER and principal.municipality is not None:
+        return RegisterScope(principal.municipality)
+    raise invalid_field(
+        "school_id", "укажите школу в параметре school_id или муниципалитет в municipality_id"
+    )
+
+
 def _disposition(register: RegisterExport, table_format: TableFormat, today: date) -> str:
-    school = register.school.short_name or register.school.name
-    name = f"{register.title} — {school} — {today:%d.%m.%Y}.{table_format.value}"
+    owner = register.owner.short_name or register.owner.name
+    name = f"{register.title} — {owner} — {today:%d.%m.%Y}.{table_format.value}"
     fallback = f"{register.kind.value}-{today.isoformat()}.{table_format.value}"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
@@ -89,7 +105,7 @@ def add_register_routes(
     @router.get(
         "/registers/{kind}",
         tags=["registers"],
-        summary="The school's register of mentors or mentees as an XLSX or CSV file",
+        summary="The register of mentors or mentees of a school or a municipality, as a file",
         description=(
             "A line per person per programme of the school, with the columns a school keeps "
             "(Russian titles): name, category, birth date and age, grade, experience, "
@@ -108,7 +124,16 @@ def add_register_routes(
     async def export_register(
         kind: RegisterKind,
         principal: Principal = caller,
-        school_id: uuid.UUID | None = SCHOOL_ID_QUERY,
+        school_id: uuid.UUID | None = Query(
+            default=None, description="The school; defaults to the token's school"
+        ),
+        municipality_id: uuid.UUID | None = Query(
+            default=None,
+            description=(
+                "A municipality: one file across its schools, each line's school named first "
+                "(the default for a municipality's token)"
+            ),
+        ),
         format_: TableFormat = Query(default=TableFormat.XLSX, alias="format"),
         academic_year_: str | None = Query(
             default=None, alias="academic_year", max_length=40, description=YEAR_DESCRIPTION
@@ -122,7 +147,7 @@ def add_register_routes(
         today = date.today()
         async with new_uow() as uow:
             register = await open_register(
-                uow, principal, target_school(principal, school_id), kind, where, today
+                uow, principal, _scope(principal, school_id, municipality_id), kind, where, today
             )
             file = await _written(register, format_)
             try:
