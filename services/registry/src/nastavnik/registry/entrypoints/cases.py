@@ -154,7 +154,11 @@ def add_case_routes(
             items=[case_out(c) for c in items], total=total, limit=limit, offset=offset
         )
 
-    @router.get("/cases/{case_id}", tags=["cases"])
+    @router.get(
+        "/cases/{case_id}",
+        tags=["cases"],
+        summary="A best-practice case (published ones: any school of the region)",
+    )
     async def get_case(case_id: uuid.UUID, principal: Principal = caller) -> CaseOut:
         async with new_uow() as uow:
             case = await uow.cases.get(case_id)

@@ -225,7 +225,11 @@ def add_enrolment_routes(
             items=[enrolment_out(e) for e in items], total=total, limit=limit, offset=offset
         )
 
-    @router.get("/enrolments/{enrolment_id}", tags=["enrolments"])
+    @router.get(
+        "/enrolments/{enrolment_id}",
+        tags=["enrolments"],
+        summary="An enrolment the caller may read",
+    )
     async def get_enrolment(enrolment_id: uuid.UUID, principal: Principal = caller) -> EnrolmentOut:
         async with new_uow() as uow:
             enrolment = await uow.enrolments.get(enrolment_id)

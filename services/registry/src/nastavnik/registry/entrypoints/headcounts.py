@@ -157,7 +157,11 @@ def add_headcount_routes(
             items=[headcount_out(h) for h in items], total=total, limit=limit, offset=offset
         )
 
-    @router.get("/headcounts/{headcount_id}", tags=["headcounts"])
+    @router.get(
+        "/headcounts/{headcount_id}",
+        tags=["headcounts"],
+        summary="A headcount report the caller may read",
+    )
     async def get_headcount(headcount_id: uuid.UUID, principal: Principal = caller) -> HeadcountOut:
         async with new_uow() as uow:
             headcount = await uow.headcounts.get(headcount_id)

@@ -194,7 +194,11 @@ def build_router(api: RegistryApi) -> APIRouter:
         organisation = await handlers.handle(api.new_uow(), principal, command)
         return organisation_out(organisation)
 
-    @router.get("/organisations/{organisation_id}", tags=["organisations"])
+    @router.get(
+        "/organisations/{organisation_id}",
+        tags=["organisations"],
+        summary="An organisation the caller may read (with its place in the region)",
+    )
     async def get_organisation(
         organisation_id: uuid.UUID, principal: Principal = caller
     ) -> OrganisationOut:
@@ -243,7 +247,11 @@ def build_router(api: RegistryApi) -> APIRouter:
             response.status_code = status.HTTP_201_CREATED
         return UpsertResult(result=outcome.value, participant=participant_out(participant))
 
-    @router.get("/participants/{participant_id}", tags=["participants"])
+    @router.get(
+        "/participants/{participant_id}",
+        tags=["participants"],
+        summary="A participant the caller may read, with the active consent",
+    )
     async def get_participant(
         participant_id: uuid.UUID, principal: Principal = caller
     ) -> ParticipantOut:
@@ -254,7 +262,11 @@ def build_router(api: RegistryApi) -> APIRouter:
             raise not_found("Участник")
         return participant_out(participant)
 
-    @router.get("/organisations/{organisation_id}/participants", tags=["participants"])
+    @router.get(
+        "/organisations/{organisation_id}/participants",
+        tags=["participants"],
+        summary="A school's participants, filtered and paged",
+    )
     async def list_participants(
         organisation_id: uuid.UUID,
         principal: Principal = caller,

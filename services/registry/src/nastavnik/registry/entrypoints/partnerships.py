@@ -149,7 +149,11 @@ def add_partnership_routes(
             offset=offset,
         )
 
-    @router.get("/partnerships/{partnership_id}", tags=["partnerships"])
+    @router.get(
+        "/partnerships/{partnership_id}",
+        tags=["partnerships"],
+        summary="A partnership the caller may read (either side, its municipality, the region)",
+    )
     async def get_partnership(
         partnership_id: uuid.UUID, principal: Principal = caller
     ) -> PartnershipOut:

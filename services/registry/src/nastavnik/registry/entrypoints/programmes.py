@@ -308,7 +308,9 @@ def add_programme_routes(
             items=[programme_out(p) for p in items], total=total, limit=limit, offset=offset
         )
 
-    @router.get("/programmes/{programme_id}", tags=["programmes"])
+    @router.get(
+        "/programmes/{programme_id}", tags=["programmes"], summary="A programme the caller may read"
+    )
     async def get_programme(programme_id: uuid.UUID, principal: Principal = caller) -> ProgrammeOut:
         async with new_uow() as uow:
             programme, _ = await readable_programme(uow, principal, programme_id)
@@ -358,7 +360,11 @@ def add_programme_routes(
         )
         return swot_out(programme_id, recorded, version)
 
-    @router.get("/programmes/{programme_id}/swot", tags=["programmes"])
+    @router.get(
+        "/programmes/{programme_id}/swot",
+        tags=["programmes"],
+        summary="The curator's SWOT of a programme",
+    )
     async def get_swot(programme_id: uuid.UUID, principal: Principal = caller) -> SwotOut:
         async with new_uow() as uow:
             programme, _ = await readable_programme(uow, principal, programme_id)

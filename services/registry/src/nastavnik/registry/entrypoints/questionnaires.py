@@ -180,7 +180,11 @@ def add_questionnaire_routes(
             items=[response_out(r) for r in items], total=total, limit=limit, offset=offset
         )
 
-    @router.get("/questionnaire-responses/{response_id}", tags=["questionnaires"])
+    @router.get(
+        "/questionnaire-responses/{response_id}",
+        tags=["questionnaires"],
+        summary="A questionnaire response the caller may read",
+    )
     async def get_answer(
         response_id: uuid.UUID, principal: Principal = caller
     ) -> QuestionnaireResponseOut:

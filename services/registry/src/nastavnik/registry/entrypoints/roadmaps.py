@@ -175,7 +175,9 @@ def add_roadmap_routes(
             offset=offset,
         )
 
-    @router.get("/roadmap-items/{item_id}", tags=["roadmaps"])
+    @router.get(
+        "/roadmap-items/{item_id}", tags=["roadmaps"], summary="A roadmap step the caller may read"
+    )
     async def get_item(item_id: uuid.UUID, principal: Principal = caller) -> RoadmapItemOut:
         async with new_uow() as uow:
             item = await uow.roadmaps.get(item_id)
