@@ -14,6 +14,7 @@ from typing import IO, Any, Protocol
 Cell = str | int | float | date | None
 
 DATE_FORMAT = "DD.MM.YYYY"
+REPLACEMENT = "\ufffd"  # for a character a format cannot hold
 
 
 class TableFormat(StrEnum):
@@ -56,28 +57,33 @@ class _XlsxWriter:
     def __init__(self, file: IO[bytes], title: str, header: Sequence[str]) -> None:
         from openpyxl import Workbook  # only for a workbook: the upload tool starts faster
         from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
         from openpyxl.styles import Font
 
         self._file = file
         self._book = Workbook(write_only=True)
         self._sheet = self._book.create_sheet(title[:31])  # Excel's limit on a sheet's name
         self._sheet.freeze_panes = "A2"
-        for letter, title_ in zip(_letters(len(header)), header, strict=True):
-            self._sheet.column_dimensions[letter].width = min(max(len(title_) + 2, 10), 40)
+        self._cell = WriteOnlyCell
+        self._illegal = ILLEGAL_CHARACTERS_RE
         bold = Font(bold=True)
         titles = []
-        for title_ in header:
-            cell = WriteOnlyCell(self._sheet, value=title_)
+        for letter, heading in zip(_letters(len(header)), header, strict=True):
+            self._sheet.column_dimensions[letter].width = min(max(len(heading) + 2, 10), 40)
+            cell = WriteOnlyCell(self._sheet, value=heading)
             cell.font = bold
             titles.append(cell)
         self._sheet.append(titles)
-        self._cell = WriteOnlyCell
 
     def write(self, rows: Iterable[Sequence[Cell]]) -> None:
         for row in rows:
-            self._sheet.append([self._dated(cell) for cell in row])
+            self._sheet.append([self._value(cell) for cell in row])
 
-    def _dated(self, value: Cell) -> Any:
+    def _value(self, value: Cell) -> Any:
+        if isinstance(value, str):
+            # control characters that XLSX cannot hold (a school's system sent them once):
+            # each shown as U+FFFD rather than failing the whole file
+            return self._illegal.sub(REPLACEMENT, value)
         if not isinstance(value, date):
             return value
         cell = self._cell(self._sheet, value=value)
