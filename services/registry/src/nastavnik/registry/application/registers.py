@@ -106,10 +106,10 @@ async def open_register(
         )
         raise invalid_field(field_name, f"«{owner.name}» — не {wanted}: реестр не выгружен")
     if across_schools:
-        found = await uow.organisations.get_many(
+        enrolling = await uow.organisations.get_many(
             await uow.registers.schools_with_enrolments(owner.id)
         )
-        schools = sorted(found.values(), key=lambda school: (school.name, str(school.id)))
+        schools = sorted(enrolling.values(), key=lambda school: (school.name, str(school.id)))
     else:
         schools = [owner]
     people_of = await uow.registers.organisation_ids([school.id for school in schools])
