@@ -1,5 +1,5 @@
 """The audit trail: who changed what and when, one row per event a change emitted; and who
-took personal data out of the registry as a file (``record_access``: the registers).
+took personal data out of the registry as a file (``record_accesses``: the registers).
 
 Rows name the event type, the record and the fields of the event's data, never their values:
 an audit log must not become a second copy of personal data. An access row's ``details`` say
@@ -135,18 +135,23 @@ class AuditRepository:
         ]
         await insert_many(self._session, audit_log, rows)
 
-    async def record_access(self, actor: Principal, access: Access) -> None:
-        row = _who(actor) | {
-            "event_id": uuid4(),
-            "event_type": access.action,
-            "resource_id": access.resource_id,
-            "region_id": access.tenant.region,
-            "municipality_id": access.tenant.municipality,
-            "school_id": access.tenant.school,
-            "fields": list(access.fields),
-            "details": access.details,
-        }
-        await self._session.execute(insert(audit_log), row)
+    async def record_accesses(self, actor: Principal, accesses: Sequence[Access]) -> None:
+        rows = [
+            _who(actor)
+            | {
+                "event_id": uuid4(),
+                "event_type": access.action,
+                "resource_id": access.resource_id,
+                "region_id": access.tenant.region,
+                "municipality_id": access.tenant.municipality,
+                "school_id": access.tenant.school,
+                "fields": list(access.fields),
+                "details": access.details,
+            }
+            for access in accesses
+        ]
+        if rows:  # one statement for all (SQLAlchemy batches an executemany's VALUES)
+            await self._session.execute(insert(audit_log), rows)
 
     async def list(
         self,

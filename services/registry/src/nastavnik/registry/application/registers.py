@@ -59,6 +59,10 @@ class RegisterExport:
         return self.kind.heading
 
     @property
+    def across_schools(self) -> bool:
+        return self.owner.kind is OrganisationKind.MUNICIPALITY
+
+    @property
     def header(self) -> list[str]:
         return [column.title for column in self.columns]
 
@@ -129,31 +133,34 @@ async def open_register(
     )
 
 
+def _access(register: RegisterExport, school: Organisation, file_format: str) -> Access:
+    """What the file handed out of one school's people."""
+    tally = register.tallies.get(school.id, ExportTally())
+    where = register.where
+    scope = {"municipality_id": str(register.owner.id)} if register.across_schools else {}
+    return Access(
+        action=EXPORTED,
+        resource_id=f"registers/{register.kind.value}",
+        tenant=school.tenant,
+        fields=register.header,
+        details={
+            "format": file_format,
+            "lines": tally.lines,
+            "people_shown": len(tally.people_shown),
+            "academic_year": where.academic_year,
+            "programme_id": str(where.programme_id) if where.programme_id else None,
+            "active_only": where.active_only,
+            **scope,
+        },
+    )
+
+
 async def record_export(
     uow: RegistryUnitOfWork, principal: Principal, register: RegisterExport, file_format: str
 ) -> None:
     """Write to the audit trail that the principal took the register, one entry per school in
     it (so each school sees who took its people's data: how many lines, how many people's
     personal data), and commit; the file goes out only then."""
-    where = register.where
-    across = register.owner.kind is OrganisationKind.MUNICIPALITY
-    scope = {"municipality_id": str(register.owner.id)} if across else {}
-    for school in register.schools:
-        tally = register.tallies.get(school.id, ExportTally())
-        access = Access(
-            action=EXPORTED,
-            resource_id=f"registers/{register.kind.value}",
-            tenant=school.tenant,
-            fields=register.header,
-            details={
-                "format": file_format,
-                "lines": tally.lines,
-                "people_shown": len(tally.people_shown),
-                "academic_year": where.academic_year,
-                "programme_id": str(where.programme_id) if where.programme_id else None,
-                "active_only": where.active_only,
-                **scope,
-            },
-        )
-        await uow.audit.record_access(principal, access)
+    accesses = [_access(register, school, file_format) for school in register.schools]
+    await uow.audit.record_accesses(principal, accesses)
     await uow.commit()
