@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from nastavnik.common.auth import Principal
 from nastavnik.registry.adapters.audit import AuditFilter
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
+from nastavnik.registry.entrypoints.texts import PrintableText
 
 
 class AuditEntry(BaseModel):
@@ -64,8 +65,8 @@ def add_audit_routes(
     )
     async def list_audit(
         principal: Principal = Depends(authenticate),
-        resource_id: str | None = Query(default=None, max_length=100),
-        event_type: str | None = Query(default=None, max_length=200),
+        resource_id: PrintableText | None = Query(default=None, max_length=100),
+        event_type: PrintableText | None = Query(default=None, max_length=200),
         school_id: uuid.UUID | None = None,
         actor_token_id: uuid.UUID | None = Query(
             default=None, description="everything done with one token (say, after a leak)"

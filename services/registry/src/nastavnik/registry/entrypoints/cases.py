@@ -25,11 +25,18 @@ from nastavnik.registry.entrypoints.programmes import (
     reference_code,
 )
 from nastavnik.registry.entrypoints.schemas import ExternalId, Page, Strict
+from nastavnik.registry.entrypoints.texts import Printable, PrintableText
 from nastavnik.registry.intake.cases import CASE_COLUMNS, parse_case
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Story = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-Link = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), Printable
+]
+Story = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000), Printable
+]
+Link = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Printable
+]
 
 
 class CaseItem(Strict):
@@ -137,7 +144,7 @@ def add_case_routes(
         school_id: uuid.UUID | None = None,
         municipality_id: uuid.UUID | None = None,
         programme_id: uuid.UUID | None = None,
-        form: str | None = Query(default=None, max_length=200),
+        form: PrintableText | None = Query(default=None, max_length=200),
         limit: int = Query(default=100, ge=1, le=1000),
         offset: int = Query(default=0, ge=0),
     ) -> Page[CaseOut]:

@@ -16,6 +16,7 @@ from nastavnik.registry.domain.consents import (
     Representative,
     giver_for,
 )
+from nastavnik.registry.entrypoints.texts import Printable
 from nastavnik.registry.intake import values
 
 
@@ -29,7 +30,9 @@ def _required(parse: Callable[[object], str | None], what: str) -> Callable[[str
     return check
 
 
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+]
 Email = Annotated[
     str,
     AfterValidator(_required(values.email, "адрес")),

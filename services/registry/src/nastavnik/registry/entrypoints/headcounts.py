@@ -22,11 +22,12 @@ from nastavnik.registry.application.headcounts import (
 )
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.headcounts import Headcount, academic_year
-from nastavnik.registry.entrypoints.organisations import Code
 from nastavnik.registry.entrypoints.schemas import (
+    ExternalId,
     Page,
     Strict,
 )
+from nastavnik.registry.entrypoints.texts import Printable, PrintableText
 
 YEAR_DESCRIPTION = "Academic year as «2025/2026» (also «2025-2026», «2025/26»)"
 
@@ -36,10 +37,10 @@ class HeadcountIn(Strict):
     the token's own."""
 
     organisation_id: uuid.UUID | None = None
-    organisation_external_id: Code | None = Field(
+    organisation_external_id: ExternalId | None = Field(
         default=None, description="The organisation by the region's external_id of it"
     )
-    academic_year: Annotated[str, Field(max_length=40, description=YEAR_DESCRIPTION)]
+    academic_year: Annotated[str, Field(max_length=40, description=YEAR_DESCRIPTION), Printable]
     students_by_grade: dict[int, int] | None = Field(
         default=None,
         description='A school: students per grade, {"1": 50, …, "11": 20}; a missing grade '
@@ -133,7 +134,8 @@ def add_headcount_routes(
         organisation_id: uuid.UUID | None = None,
         municipality_id: uuid.UUID | None = None,
         academic_year_: Annotated[
-            str | None, Query(alias="academic_year", max_length=40, description=YEAR_DESCRIPTION)
+            PrintableText | None,
+            Query(alias="academic_year", max_length=40, description=YEAR_DESCRIPTION),
         ] = None,
         include_withdrawn: bool = False,
         limit: int = Query(default=100, ge=1, le=1000),

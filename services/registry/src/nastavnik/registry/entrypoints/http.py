@@ -49,6 +49,7 @@ from nastavnik.registry.entrypoints.schemas import (
     TokenOut,
     UpsertResult,
 )
+from nastavnik.registry.entrypoints.texts import PrintableText
 from nastavnik.registry.entrypoints.tokens import add_token_routes
 
 # the problems a route of /api/v1 may answer (no token, no right, no such record, a conflict,
@@ -282,8 +283,8 @@ def build_router(api: RegistryApi) -> APIRouter:
         young_specialist: bool | None = Query(
             default=None, description="teachers with 0–3 years of experience"
         ),
-        external_id: str | None = Query(default=None, max_length=100),
-        name: str | None = Query(
+        external_id: PrintableText | None = Query(default=None, max_length=100),
+        name: PrintableText | None = Query(
             default=None,
             max_length=200,
             description="the start of the full name «Фамилия Имя Отчество», in any case, "

@@ -21,7 +21,8 @@ from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.participants import Violation
 from nastavnik.registry.entrypoints.headcounts import HeadcountIn
 from nastavnik.registry.entrypoints.imports import RowBulk, add_bulk_routes
-from nastavnik.registry.entrypoints.organisations import Code, OrganisationUpsertIn
+from nastavnik.registry.entrypoints.organisations import OrganisationUpsertIn
+from nastavnik.registry.entrypoints.schemas import ExternalId
 from nastavnik.registry.intake import headcounts as headcount_intake
 from nastavnik.registry.intake import organisations as organisation_intake
 
@@ -31,7 +32,7 @@ HEADCOUNT_WRITERS = (AccessRole.REGION_ADMIN, AccessRole.SCHOOL_CURATOR, AccessR
 class OrganisationBulkItem(OrganisationUpsertIn):
     """One element of ``POST /organisations/bulk``: the upsert's body with its external_id."""
 
-    external_id: Code
+    external_id: ExternalId
 
 
 def _organisation_twice(

@@ -5,14 +5,13 @@ are in ``http.py``.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import OrganisationKind
@@ -33,22 +32,8 @@ from nastavnik.registry.entrypoints.schemas import (
     Page,
     Strict,
 )
+from nastavnik.registry.entrypoints.texts import Printable, PrintableText
 
-# PostgreSQL refuses NUL in text, and no control character belongs in these fields: a 422,
-# never a 500
-PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _printable(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("в значении есть недопустимый управляющий символ; уберите его")
-    return value
-
-
-Printable = AfterValidator(_printable)
-OrgName = Annotated[Name, Printable]
-Code = Annotated[ExternalId, Printable]
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), Printable
 ]
@@ -76,13 +61,13 @@ def organisation_out(organisation: Organisation) -> OrganisationOut:
 
 class OrganisationUpsertIn(Strict):
     kind: OrganisationKind
-    name: OrgName
-    short_name: OrgName | None = None
+    name: Name
+    short_name: Name | None = None
     parent_id: uuid.UUID | None = Field(
         default=None,
         description="The municipality (of a school) or the region; by id. Default: the region.",
     )
-    parent_external_id: Code | None = Field(
+    parent_external_id: ExternalId | None = Field(
         default=None, description="The parent by its external_id, instead of parent_id"
     )
     inn: Digits | None = Field(default=None, description="ИНН: 10 digits (12 for a sole trader)")
@@ -99,12 +84,12 @@ class OrganisationUpsertIn(Strict):
 class OrganisationPatch(Strict):
     """Only the fields sent change; ``null`` clears an optional one."""
 
-    name: OrgName | None = None
-    short_name: OrgName | None = None
+    name: Name | None = None
+    short_name: Name | None = None
     address: Text | None = None
     inn: Digits | None = None
     ogrn: Digits | None = None
-    external_id: Code | None = None
+    external_id: ExternalId | None = None
 
 
 class OrganisationClose(Strict):
@@ -139,9 +124,9 @@ def add_organisation_routes(
         kind: OrganisationKind | None = None,
         municipality_id: uuid.UUID | None = None,
         parent_id: uuid.UUID | None = None,
-        name: Annotated[str | None, Query(max_length=200, pattern=PRINTABLE)] = None,
-        external_id: Annotated[str | None, Query(max_length=100, pattern=PRINTABLE)] = None,
-        inn: Annotated[str | None, Query(max_length=12, pattern=PRINTABLE)] = None,
+        name: Annotated[PrintableText | None, Query(max_length=200)] = None,
+        external_id: Annotated[PrintableText | None, Query(max_length=100)] = None,
+        inn: Annotated[PrintableText | None, Query(max_length=12)] = None,
         active: bool | None = Query(default=None, description="true: open; false: closed"),
         limit: int = Query(default=100, ge=1, le=1000),
         offset: int = Query(default=0, ge=0),
@@ -176,7 +161,7 @@ def add_organisation_routes(
     async def upsert_organisation(
         body: OrganisationUpsertIn,
         response: Response,
-        external_id: Annotated[str, Path(min_length=1, max_length=100, pattern=PRINTABLE)],
+        external_id: Annotated[PrintableText, Path(min_length=1, max_length=100)],
         principal: Principal = caller,
     ) -> OrganisationUpsertResult:
         command = UpsertOrganisation(

@@ -17,8 +17,7 @@ from nastavnik.registry.application.partnership_imports import SyncPartnerships
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.participants import Violation
 from nastavnik.registry.entrypoints.imports import RowBulk, add_bulk_routes
-from nastavnik.registry.entrypoints.organisations import Code
-from nastavnik.registry.entrypoints.schemas import Strict
+from nastavnik.registry.entrypoints.schemas import ExternalId, Strict
 from nastavnik.registry.intake.partnerships import (
     PARTNERSHIP_COLUMNS,
     PartnershipRecord,
@@ -31,10 +30,10 @@ class PartnershipBulkItem(Strict):
     by the region's external_id of it or by its ИНН; the school defaults to the token's own."""
 
     school_id: uuid.UUID | None = None
-    school_external_id: Code | None = None
+    school_external_id: ExternalId | None = None
     school_inn: str | None = Field(default=None, max_length=12)
     partner_id: uuid.UUID | None = None
-    partner_external_id: Code | None = Field(
+    partner_external_id: ExternalId | None = Field(
         default=None, description="The partner's external_id (an ИНН is tried too)"
     )
     partner_inn: str | None = Field(default=None, max_length=12)

@@ -48,15 +48,20 @@ from nastavnik.registry.entrypoints.schemas import (
     Page,
     Strict,
 )
+from nastavnik.registry.entrypoints.texts import Printable, PrintableText
 from nastavnik.registry.intake.programmes import PROGRAMME_COLUMNS, Submitted, parse_programme
 from nastavnik.registry.intake.readers import SourceRow
 from nastavnik.registry.intake.records import RejectedRow
 
 S = TypeVar("S")
 
-Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Reference = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000), Printable]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
+]
 YEAR_DESCRIPTION = "Academic year as «2025/2026» (also «2025-2026», «2025/26»)"
 
 
@@ -116,7 +121,7 @@ class ProgrammeItem(Strict):
     external_id: ExternalId = Field(description="The school's own id of the programme (upsert key)")
     form: Reference = Field(description="A form of the region's list: code or title")
     role_model: Reference | None = Field(default=None, description="Within the form")
-    academic_year: Annotated[str, Field(max_length=40, description=YEAR_DESCRIPTION)]
+    academic_year: Annotated[str, Field(max_length=40, description=YEAR_DESCRIPTION), Printable]
     starts_on: date
     ends_on: date | None = None
     goals: Text | None = None
@@ -183,7 +188,9 @@ class CloseIn(Strict):
     closed_on: date | None = Field(default=None, description="Today by default")
 
 
-SwotPoint = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+SwotPoint = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), Printable
+]
 
 
 class SwotIn(Strict):
@@ -279,11 +286,15 @@ def add_programme_routes(
     async def list_programmes(
         principal: Principal = caller,
         school_id: uuid.UUID | None = None,
-        form: str | None = Query(default=None, max_length=200, description="Code or title"),
-        academic_year_: str | None = Query(
+        form: PrintableText | None = Query(
+            default=None, max_length=200, description="Code or title"
+        ),
+        academic_year_: PrintableText | None = Query(
             default=None, alias="academic_year", max_length=40, description=YEAR_DESCRIPTION
         ),
-        stage: str | None = Query(default=None, max_length=200, description="Code or title"),
+        stage: PrintableText | None = Query(
+            default=None, max_length=200, description="Code or title"
+        ),
         status_: str | None = Query(default=None, alias="status", pattern="^(active|closed)$"),
         limit: int = Query(default=100, ge=1, le=1000),
         offset: int = Query(default=0, ge=0),

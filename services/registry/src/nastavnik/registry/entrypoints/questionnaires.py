@@ -32,6 +32,7 @@ from nastavnik.registry.entrypoints.programmes import (
     reference_code,
 )
 from nastavnik.registry.entrypoints.schemas import ExternalId, Page, Strict
+from nastavnik.registry.entrypoints.texts import PrintableText
 from nastavnik.registry.intake.questionnaires import QUESTIONNAIRE_COLUMNS, parse_answer
 
 
@@ -159,7 +160,7 @@ def add_questionnaire_routes(
         participant_id: uuid.UUID | None = None,
         moment: QuestionnaireMoment | None = None,
         role: ParticipantRole | None = None,
-        form: str | None = Query(default=None, max_length=200),
+        form: PrintableText | None = Query(default=None, max_length=200),
         limit: int = Query(default=100, ge=1, le=1000),
         offset: int = Query(default=0, ge=0),
     ) -> Page[QuestionnaireResponseOut]:

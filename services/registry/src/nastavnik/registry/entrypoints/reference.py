@@ -4,6 +4,7 @@ the region admin adds, renames, reorders, retires and restores items."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
@@ -17,17 +18,20 @@ from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.reference import ReferenceItem, ReferenceList
 from nastavnik.registry.entrypoints.programmes import Reference
 from nastavnik.registry.entrypoints.schemas import Strict
+from nastavnik.registry.entrypoints.texts import Printable, PrintableText
 
 
 class ReferenceItemIn(Strict):
-    code: str = Field(
+    code: Annotated[str, Printable] = Field(
         min_length=1,
         max_length=64,
         description="A stable code: lower-case Latin letters, digits, «_», «.», «-»",
     )
     title: Reference = Field(description="The Russian title")
     position: int | None = Field(default=None, ge=1, le=1000, description="Order in the list")
-    form: str | None = Field(default=None, max_length=64, description="Role models: the form")
+    form: Annotated[str, Printable] | None = Field(
+        default=None, max_length=64, description="Role models: the form"
+    )
     mentor_categories: list[ParticipantCategory] = Field(
         default_factory=list, description="Forms: who may mentor (empty: anyone)"
     )
@@ -90,7 +94,9 @@ def add_reference_routes(
         list_name: ReferenceList,
         principal: Principal = caller,
         include_retired: bool = Query(default=False),
-        form: str | None = Query(default=None, max_length=64, description="Role models: a form"),
+        form: PrintableText | None = Query(
+            default=None, max_length=64, description="Role models: a form"
+        ),
     ) -> list[ReferenceItemOut]:
         if form is not None and list_name != ReferenceList.ROLE_MODELS:
             raise invalid_field("form", "фильтр по форме — только для ролевых моделей")
@@ -126,7 +132,7 @@ def add_reference_routes(
     )
     async def change_item(
         list_name: ReferenceList,
-        code: str,
+        code: PrintableText,
         body: ReferenceItemChange,
         principal: Principal = caller,
     ) -> ReferenceItemOut:

@@ -28,6 +28,7 @@ from nastavnik.registry.domain.programmes import academic_year
 from nastavnik.registry.domain.registers import RegisterKind
 from nastavnik.registry.entrypoints.imports import READ_CHUNK, spooled_file
 from nastavnik.registry.entrypoints.programmes import YEAR_DESCRIPTION
+from nastavnik.registry.entrypoints.texts import PrintableText
 
 _FILE = {"schema": {"type": "string", "format": "binary"}}
 REGISTER_RESPONSE = {
@@ -135,7 +136,7 @@ def add_register_routes(
             ),
         ),
         format_: TableFormat = Query(default=TableFormat.XLSX, alias="format"),
-        academic_year_: str | None = Query(
+        academic_year_: PrintableText | None = Query(
             default=None, alias="academic_year", max_length=40, description=YEAR_DESCRIPTION
         ),
         programme_id: uuid.UUID | None = Query(default=None, description="One programme"),

@@ -27,9 +27,12 @@ from nastavnik.registry.entrypoints.programmes import (
     reference_code,
 )
 from nastavnik.registry.entrypoints.schemas import ExternalId, Page, Strict
+from nastavnik.registry.entrypoints.texts import Printable, PrintableText
 from nastavnik.registry.intake.roadmaps import ROADMAP_COLUMNS, parse_roadmap_item
 
-Step = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Step = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), Printable
+]
 
 
 class RoadmapItemItem(Strict):
@@ -40,9 +43,9 @@ class RoadmapItemItem(Strict):
     step: Step
     deadline: date
     status: RoadmapItemStatus = RoadmapItemStatus.PLANNED
-    responsible: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = (
-        None
-    )
+    responsible: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), Printable] | None
+    ) = None
     stage: Reference | None = Field(default=None, description="A stage: code, title or number")
     done_on: date | None = Field(default=None, description="Only for a step done")
 
@@ -150,7 +153,7 @@ def add_roadmap_routes(
         school_id: uuid.UUID | None = None,
         programme_id: uuid.UUID | None = None,
         status_: RoadmapItemStatus | None = Query(default=None, alias="status"),
-        stage: str | None = Query(default=None, max_length=200),
+        stage: PrintableText | None = Query(default=None, max_length=200),
         overdue: bool = Query(default=False, description="Only steps open after their deadline"),
         include_removed: bool = False,
         limit: int = Query(default=100, ge=1, le=1000),

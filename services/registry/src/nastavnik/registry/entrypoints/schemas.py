@@ -17,12 +17,19 @@ from nastavnik.common.contracts.events import (
 )
 from nastavnik.registry.domain.consents import ConsentStatus
 from nastavnik.registry.entrypoints.consent_schemas import ConsentIn, ConsentOut, Email, Phone
+from nastavnik.registry.entrypoints.texts import Printable
 from nastavnik.registry.intake import values
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Place = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+]
+Place = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), Printable
+]
 Subjects = Annotated[tuple[str, ...], BeforeValidator(values.subjects)]
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ExternalId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Printable
+]
 
 
 class Strict(BaseModel):

@@ -104,15 +104,14 @@ ORGANISATION_COLUMNS = ColumnSet(
 )
 
 _SPACES = re.compile(r"[\s_\-–—]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def control_characters(raw: Mapping[str, object]) -> list[Violation]:
     """Cells with a control character (PostgreSQL refuses NUL; none belongs in a register)."""
     return [
-        Violation(field, "в значении есть недопустимый управляющий символ; уберите его")
+        Violation(field, values.CONTROL_CHARACTER)
         for field, value in raw.items()
-        if isinstance(value, str) and _CONTROL.search(value)
+        if isinstance(value, str) and values.has_control_character(value)
     ]
 
 

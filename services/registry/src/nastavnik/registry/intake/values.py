@@ -48,6 +48,19 @@ def _fold(text: str) -> str:
     return _SPACES.sub(" ", re.sub(r"[^\w ]", " ", text)).strip()
 
 
+def has_control_character(value: str) -> bool:
+    """Line breaks and tabs are not control characters here; NUL, ESC, DEL and the rest are."""
+    return _CONTROL.search(value) is not None
+
+
+def printable(value: str) -> str:
+    """``value`` itself, or ValueError (``CONTROL_CHARACTER``) when it holds a control
+    character."""
+    if _CONTROL.search(value):
+        raise ValueError(CONTROL_CHARACTER)
+    return value
+
+
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
