@@ -1,5 +1,5 @@
 """The audit trail: who changed what and when, one row per event a change emitted; and who
-took personal data out of the registry as a file (``record_accesses``: the registers).
+read personal data, in an answer or a register file (``record_accesses``).
 
 Rows name the event type, the record and the fields of the event's data, never their values:
 an audit log must not become a second copy of personal data. An access row's ``details`` say
@@ -24,8 +24,11 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    and_,
     func,
     insert,
+    literal,
+    or_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +40,7 @@ from nastavnik.registry.adapters.queries import equals, insert_many, paged, tena
 from nastavnik.registry.adapters.tables import metadata
 
 SYSTEM_ACTOR = "system"
+LISTED = "participants"  # an access's details: the ids of the people a page showed
 
 audit_log = Table(
     "audit_log",
@@ -59,8 +63,8 @@ audit_log = Table(
 
 @dataclass(frozen=True)
 class Access:
-    """A reading of personal data worth a trace (an export): what was read, whose records, the
-    columns it held and how much (``details``, JSON)."""
+    """A reading of personal data worth a trace (a person's record, a register file): what was
+    read, whose records, the fields or columns it held and how much (``details``, JSON)."""
 
     action: str
     resource_id: str
@@ -103,11 +107,16 @@ class AuditFilter:
     def conditions(self) -> list[ColumnElement[bool]]:
         c = audit_log.c
         conditions = equals(
-            (c.resource_id, self.resource_id),
             (c.event_type, self.event_type),
             (c.school_id, self.school_id),
             (c.actor_token_id, self.actor_token_id),
         )
+        if self.resource_id is not None:
+            # a person's id finds the pages of people that showed the person too; the key
+            # inline, as the partial index ix_audit_log_listed's predicate says it
+            key = literal(LISTED, String, literal_execute=True)
+            listed = and_(c.details.has_key(key), c.details.contains({LISTED: [self.resource_id]}))
+            conditions.append(or_(c.resource_id == self.resource_id, listed))
         if self.since is not None:
             conditions.append(c.at >= self.since)
         if self.until is not None:

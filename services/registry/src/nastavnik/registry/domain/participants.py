@@ -65,6 +65,22 @@ PLACE_OF_WORK_CATEGORIES = frozenset(
 )
 
 
+# what a withdrawal of consent erases; the places of study and work are free text that may
+# name the person
+PERSONAL_DETAILS = (
+    "last_name",
+    "first_name",
+    "middle_name",
+    "birth_date",
+    "email",
+    "phone",
+    "place_of_study",
+    "place_of_work",
+)
+REPRESENTATIVE_FIELD = "consent.representative"
+PERSONAL_FIELDS = (*PERSONAL_DETAILS, REPRESENTATIVE_FIELD)  # of a record as read
+
+
 @dataclass(frozen=True)
 class ParticipantDetails:
     role: ParticipantRole
@@ -96,20 +112,14 @@ class ParticipantDetails:
         return PersonName(self.last_name, self.first_name, self.middle_name)
 
     def anonymised(self) -> ParticipantDetails:
-        """Without personal data: names, birth date, contacts; the places of study and work
-        are free text that may name the person, so they go too. What stays are the
-        non-identifying attributes that anonymous counts need."""
-        return replace(
-            self,
-            last_name=None,
-            first_name=None,
-            middle_name=None,
-            birth_date=None,
-            email=None,
-            phone=None,
-            place_of_study=None,
-            place_of_work=None,
-        )
+        """Without personal data (``PERSONAL_DETAILS``). What stays are the non-identifying
+        attributes that anonymous counts need."""
+        erased: dict[str, Any] = dict.fromkeys(PERSONAL_DETAILS)
+        return replace(self, **erased)
+
+    def personal_fields(self) -> tuple[str, ...]:
+        """The names of the fields that hold personal data (not their values)."""
+        return tuple(name for name in PERSONAL_DETAILS if getattr(self, name) is not None)
 
 
 def check_details(details: ParticipantDetails, today: date) -> list[Violation]:
@@ -223,6 +233,15 @@ class Participant:
     @property
     def erased(self) -> bool:
         return self.erased_on is not None
+
+    def personal_fields(self) -> tuple[str, ...]:
+        """The names of the fields that hold the person's personal data now, the
+        representative's on the active consent included (what a reading of the record hands
+        out, for the audit trail; never the values)."""
+        held = self.details.personal_fields()
+        if self.consent is not None and self.consent.details.representative is not None:
+            held += (REPRESENTATIVE_FIELD,)
+        return held
 
     @property
     def consent_status(self) -> ConsentStatus:

@@ -1,5 +1,5 @@
-"""``GET /api/v1/audit``: who changed what and when, and who took personal data out as a file,
-within the caller's part of the region."""
+"""``GET /api/v1/audit``: who changed what and when, and who read personal data (a person's
+record, a page of people, a register file), within the caller's part of the region."""
 
 from __future__ import annotations
 
@@ -24,19 +24,24 @@ class AuditEntry(BaseModel):
     actor_role: str
     actor_organisation_id: uuid.UUID | None
     event_id: uuid.UUID
-    event_type: str
+    event_type: str = Field(
+        description="An event's type for a change; ru.nastavnik.participant.viewed for a read "
+        "of a person's personal data (resource_id: the person's id); "
+        "ru.nastavnik.register.exported for a register file"
+    )
     resource_id: str
     region_id: uuid.UUID
     municipality_id: uuid.UUID | None
     school_id: uuid.UUID | None
     fields: list[str] = Field(
-        description="Fields of the change, or the columns of an export (names only, never values)"
+        description="Fields of the change, the personal-data fields a read showed, or the "
+        "columns of an export (names only, never values)"
     )
     details: dict[str, Any] | None = Field(
         default=None,
         description=(
-            "An export's figures: format, lines, people_shown (whose personal data it held) "
-            "and its filters; none for a change"
+            "A read's via (record, list or consents); an export's figures: format, lines, "
+            "people_shown (whose personal data it held) and its filters; none for a change"
         ),
     )
 
@@ -61,7 +66,9 @@ def add_audit_routes(
     authenticate: Callable[..., Awaitable[Principal]],
 ) -> None:
     @router.get(
-        "/audit", tags=["access"], summary="The audit trail of changes and exports, newest first"
+        "/audit",
+        tags=["access"],
+        summary="The audit trail of changes and reads of personal data, newest first",
     )
     async def list_audit(
         principal: Principal = Depends(authenticate),

@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Body, Depends, Response, status
 
 from nastavnik.common.auth import Principal
-from nastavnik.common.problems import not_found
-from nastavnik.registry.application import handlers
+from nastavnik.registry.application import handlers, participant_reads
 from nastavnik.registry.application.consents import RecordConsent, WithdrawConsent
 from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.participants import Participant
@@ -69,11 +68,7 @@ def add_consent_routes(
         participant_id: uuid.UUID, principal: Principal = caller
     ) -> list[ConsentRecordOut]:
         async with new_uow() as uow:
-            participant = await uow.participants.get(participant_id)
-            school = await uow.organisations.get(participant.school_id) if participant else None
-            if participant is None or school is None or not principal.can_read(school.tenant):
-                raise not_found("Участник")
-            records = await uow.consents.history(participant_id)
+            records = await participant_reads.read_consents(uow, principal, participant_id)
         result = []
         for record in records:
             state = "active" if record.active else "withdrawn" if record.withdrawn_on else None

@@ -13,7 +13,7 @@ from nastavnik.common.auth import Principal
 from nastavnik.common.contracts.events import ParticipantCategory, ParticipantRole
 from nastavnik.common.problems import invalid_field, not_found, problem_responses
 from nastavnik.registry.adapters.repositories import ParticipantFilter
-from nastavnik.registry.application import handlers, organisations
+from nastavnik.registry.application import handlers, organisations, participant_reads
 from nastavnik.registry.application.commands import (
     IssueToken,
     RegisterOrganisation,
@@ -257,10 +257,7 @@ def build_router(api: RegistryApi) -> APIRouter:
         participant_id: uuid.UUID, principal: Principal = caller
     ) -> ParticipantOut:
         async with api.new_uow() as uow:
-            participant = await uow.participants.get(participant_id)
-            school = await uow.organisations.get(participant.school_id) if participant else None
-        if participant is None or school is None or not principal.can_read(school.tenant):
-            raise not_found("Участник")
+            participant = await participant_reads.read_participant(uow, principal, participant_id)
         return participant_out(participant)
 
     @router.get(
@@ -302,11 +299,8 @@ def build_router(api: RegistryApi) -> APIRouter:
             name=name,
         )
         async with api.new_uow() as uow:
-            school = await uow.organisations.get(organisation_id)
-            if school is None or not principal.can_read(school.tenant):
-                raise not_found("Организация")
-            items, total = await uow.participants.list_for_school(
-                organisation_id, limit=limit, offset=offset, where=where
+            items, total = await participant_reads.list_participants(
+                uow, principal, organisation_id, where, limit=limit, offset=offset
             )
         return Page[ParticipantOut](
             items=[participant_out(p) for p in items], total=total, limit=limit, offset=offset
