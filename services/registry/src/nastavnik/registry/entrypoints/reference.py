@@ -4,7 +4,6 @@ the region admin adds, renames, reorders, retires and restores items."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
@@ -18,18 +17,18 @@ from nastavnik.registry.application.unit_of_work import RegistryUnitOfWork
 from nastavnik.registry.domain.reference import ReferenceItem, ReferenceList
 from nastavnik.registry.entrypoints.programmes import Reference
 from nastavnik.registry.entrypoints.schemas import Strict
-from nastavnik.registry.entrypoints.texts import Printable, PrintableText
+from nastavnik.registry.entrypoints.texts import PrintableText
 
 
 class ReferenceItemIn(Strict):
-    code: Annotated[str, Printable] = Field(
+    code: PrintableText = Field(
         min_length=1,
         max_length=64,
         description="A stable code: lower-case Latin letters, digits, «_», «.», «-»",
     )
     title: Reference = Field(description="The Russian title")
     position: int | None = Field(default=None, ge=1, le=1000, description="Order in the list")
-    form: Annotated[str, Printable] | None = Field(
+    form: PrintableText | None = Field(
         default=None, max_length=64, description="Role models: the form"
     )
     mentor_categories: list[ParticipantCategory] = Field(

@@ -11,4 +11,4 @@ from pydantic import AfterValidator
 from nastavnik.registry.intake import values
 
 Printable = AfterValidator(values.printable)
-PrintableText = Annotated[str, Printable]  # a query or path parameter's text
+PrintableText = Annotated[str, Printable]  # a text with no constraint but this one
